@@ -1,0 +1,117 @@
+// The results database: one SQLite file (WAL mode) holding runs with full provenance,
+// architectures, proxy definitions, scores, per-pass timings and ground truth. Torch-free.
+// Every write of one architecture's results is one transaction, so a process killed at any
+// moment leaves whole architectures or nothing; (run, arch, proxy) is the primary key, so a
+// rerun can neither lose nor duplicate a score.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace nbz::db {
+
+struct ArchRow {
+  std::int64_t index = 0;
+  std::string arch;
+  std::string canonical_key;
+};
+
+struct ProxyRow {
+  std::string name;
+  int sign = 1;
+  std::string family;
+  std::string role;  // score | auxiliary
+  std::string passes;
+  std::string parameters;
+  std::string description;
+};
+
+// Everything that decides what a score means (config_key) plus the provenance of the process
+// that first created the run.
+struct RunRecord {
+  std::string config_key;
+  std::string space, dataset, images;
+  int num_classes = 10, input_size = 32;
+  std::int64_t seed = 0;
+  int batch_size = 0;
+  std::string batch_indices;  // JSON list
+  std::string device, device_name;
+  int threads = 1;
+  std::string blas, torch_version, code_version, build, host, cpu;
+  std::string options_json;
+};
+
+struct ScoreRow {
+  std::int64_t proxy_id = 0;
+  bool ok = false;
+  double value = 0, rank_value = 0;
+  std::string failure_reason;
+  double own_seconds = 0, shared_seconds = 0;
+};
+
+struct PassRow {
+  std::string pass;
+  double seconds = 0;
+  std::string users;  // comma-separated proxy names
+  bool ok = true;
+};
+
+struct TruthRow {
+  std::int64_t arch_index = 0;
+  std::string dataset, split;
+  int epochs = 0;
+  double value = 0;
+};
+
+class ResultsDb {
+ public:
+  // Opens or creates `path`. Throws nbz::Error naming the file when it is not a nasbench-zc
+  // database (foreign SQLite file, newer or older schema) or cannot be opened/created.
+  explicit ResultsDb(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  SQLite::Database& sql() { return db_; }
+
+  // Inserts missing architectures of `space`; returns arch_id by index for all of `rows`.
+  std::map<std::int64_t, std::int64_t> ensure_architectures(const std::string& space,
+                                                            const std::vector<ArchRow>& rows);
+  // Inserts missing proxies; an existing proxy whose definition changed is an error (its stored
+  // scores would silently change meaning). Returns proxy_id by name.
+  std::map<std::string, std::int64_t> ensure_proxies(const std::vector<ProxyRow>& rows);
+
+  // The run with this config_key, created with `record`'s provenance if absent.
+  std::int64_t find_or_create_run(const RunRecord& record, bool* created = nullptr);
+  std::int64_t begin_session(std::int64_t run_id, const std::string& command_line,
+                             const std::string& host, const std::string& code_version);
+  void end_session(std::int64_t session_id, const std::string& outcome);
+
+  // (arch_id, proxy_id) pairs already stored for a run, failed ones included.
+  std::set<std::pair<std::int64_t, std::int64_t>> stored_pairs(std::int64_t run_id);
+
+  // Stores one architecture's scores and passes in one transaction; rows already present
+  // (another process got there first) are left as they are. Returns the number inserted.
+  int store_arch_result(std::int64_t run_id, std::int64_t session_id, std::int64_t arch_id,
+                        const std::vector<ScoreRow>& scores, const std::vector<PassRow>& passes);
+
+  bool has_truth(const std::string& space);
+  void import_truth(const std::string& space, const std::string& source,
+                    const std::vector<TruthRow>& rows);
+
+ private:
+  void create_schema();
+  void check_schema();
+
+  std::string path_;
+  SQLite::Database db_;
+};
+
+// Current UTC time as ISO 8601 with milliseconds.
+std::string utc_now();
+
+}  // namespace nbz::db

@@ -1,0 +1,85 @@
+#include "datasets/cifar10.h"
+
+#include <fstream>
+#include <iterator>
+
+#include "datasets/checksums.h"
+#include "suite/errors.h"
+#include "suite/rng.h"
+
+namespace nbz {
+
+ImageSet read_cifar_binary(const std::vector<std::string>& paths, int num_classes) {
+  ImageSet set;
+  set.num_classes = num_classes;
+  constexpr size_t kRecord = 1 + ImageSet::kImageBytes;
+  for (const auto& path : paths) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error("cannot open CIFAR batch file '" + path + "'");
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                    std::istreambuf_iterator<char>());
+    if (bytes.empty() || bytes.size() % kRecord != 0)
+      throw Error("CIFAR batch file '" + path + "' has " + std::to_string(bytes.size()) +
+                  " bytes, not a positive multiple of the 3073-byte record");
+    const size_t n = bytes.size() / kRecord;
+    for (size_t r = 0; r < n; ++r) {
+      const std::uint8_t* rec = bytes.data() + r * kRecord;
+      if (rec[0] >= num_classes)
+        throw Error("CIFAR batch file '" + path + "', record " + std::to_string(r) + ": label " +
+                    std::to_string(rec[0]) + " >= " + std::to_string(num_classes) + " classes");
+      set.labels.push_back(rec[0]);
+      set.pixels.insert(set.pixels.end(), rec + 1, rec + kRecord);
+    }
+    set.sources.push_back(path);
+  }
+  return set;
+}
+
+ImageSet load_cifar10_train(const std::string& data_dir) {
+  const std::string rel = "cifar10/data_batch_1_first4000.bin";
+  verify_data_file(data_dir, rel);
+  return read_cifar_binary({data_dir + "/" + rel}, 10);
+}
+
+std::vector<std::int64_t> minibatch_indices(std::int64_t num_images, std::int64_t batch_size,
+                                            std::uint64_t seed) {
+  if (batch_size < 1 || batch_size > num_images)
+    throw Error("batch size " + std::to_string(batch_size) + " must be in 1.." +
+                std::to_string(num_images) + " (the images available)");
+  // A fixed salt keeps the minibatch stream independent of architecture sampling with the
+  // same seed.
+  return sample_without_replacement(num_images, batch_size, seed ^ 0x6D696E6962617463ULL);
+}
+
+Minibatch make_minibatch(const ImageSet& set, const std::vector<std::int64_t>& indices,
+                         const Normalisation& norm, int out_size) {
+  NBZ_ASSERT(out_size == 32 || out_size == 16, "output size must be 32 or 16");
+  Minibatch mb;
+  mb.indices = indices;
+  mb.height = mb.width = out_size;
+  const int factor = 32 / out_size;
+  const size_t plane = static_cast<size_t>(out_size) * out_size;
+  mb.images.resize(indices.size() * 3 * plane);
+  for (size_t b = 0; b < indices.size(); ++b) {
+    const auto idx = indices[b];
+    NBZ_ASSERT(idx >= 0 && idx < set.size(), "image index out of range");
+    mb.labels.push_back(set.labels[static_cast<size_t>(idx)]);
+    const std::uint8_t* img = set.pixels.data() + static_cast<size_t>(idx) * ImageSet::kImageBytes;
+    for (int c = 0; c < 3; ++c) {
+      for (int y = 0; y < out_size; ++y) {
+        for (int x = 0; x < out_size; ++x) {
+          float acc = 0;
+          for (int dy = 0; dy < factor; ++dy)
+            for (int dx = 0; dx < factor; ++dx)
+              acc += img[c * 1024 + (y * factor + dy) * 32 + (x * factor + dx)];
+          const float v = acc / static_cast<float>(factor * factor) / 255.0f;
+          mb.images[(b * 3 + static_cast<size_t>(c)) * plane + static_cast<size_t>(y) * out_size +
+                    static_cast<size_t>(x)] = (v - norm.mean[c]) / norm.std[c];
+        }
+      }
+    }
+  }
+  return mb;
+}
+
+}  // namespace nbz

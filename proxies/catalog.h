@@ -1,0 +1,40 @@
+// Every proxy the suite knows: name, sign, family, the passes it needs and what it declares it
+// needs (data, labels, gradients). Torch-free, so the CLI, the database and the reports can list
+// and validate proxies without LibTorch. The computations live in proxies/*_proxies.cpp and are
+// bound to these names in proxies/engine.cpp.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace nbz {
+
+// Work the engine runs at most once per architecture, shared by every proxy that lists it.
+enum class Pass {
+  Build,          // construct the network with the run's seed (always)
+  Batch1Forward,  // one forward of a single input, counting multiply-accumulates
+  TrainForward,   // batched train-mode forward on the minibatch, with the taps proxies asked for
+  LossGrad,       // dL/dW for the Conv/Linear weights, L = mean cross-entropy
+  InputJacobian,  // d(sum of logits)/dx for every sample
+  Synflow,        // own float64 copy, |weights|, BatchNorm removed, all-ones input, backward
+};
+const char* pass_name(Pass pass);
+
+struct ProxyInfo {
+  std::string name;
+  int sign = 1;          // +1 higher is better; -1 lower is better (rank_value = sign * value)
+  std::string family;    // architecture | gradient | jacobian-activation
+  bool auxiliary = false;  // stored, but not a ranking of its own in reports
+  std::vector<Pass> passes;
+  bool needs_data = false, needs_labels = false, needs_gradients = false;
+  std::string parameters;  // what fixes its value beyond the run (recorded in the proxies table)
+  std::string description;
+};
+
+const std::vector<ProxyInfo>& proxy_catalog();
+// Throws nbz::Error listing the valid names when `name` is unknown.
+const ProxyInfo& find_proxy(const std::string& name);
+// "all" or a comma-separated list; order kept, duplicates rejected, errors name the bad entry.
+std::vector<const ProxyInfo*> resolve_proxy_list(const std::string& list);
+
+}  // namespace nbz

@@ -1,0 +1,50 @@
+// The shared-pass engine: for one architecture, one seed and one minibatch, it works out which
+// passes the requested proxies need, runs each pass once, hands every proxy what it needs, and
+// times both. A pass or proxy that throws or yields a non-finite value becomes a failed outcome
+// with its reason; nothing is dropped.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "proxies/catalog.h"
+#include "suite/network.h"
+
+namespace nbz {
+
+struct EngineInput {
+  NetworkFactory make_network;  // called right after torch::manual_seed(seed)
+  std::uint64_t seed = 0;
+  torch::Tensor images;  // [B, 3, H, W] float32, normalised
+  torch::Tensor labels;  // [B] int64
+  torch::Device device = torch::kCPU;
+};
+
+struct ProxyOutcome {
+  const ProxyInfo* proxy = nullptr;
+  bool ok = false;
+  double value = 0;
+  std::string failure;
+  double own_seconds = 0;     // the proxy's own reduction (and its taps)
+  double shared_seconds = 0;  // its share of the passes it used: pass seconds / users
+};
+
+struct PassOutcome {
+  Pass pass = Pass::Build;
+  double seconds = 0;
+  bool ok = true;
+  std::string failure;
+  std::vector<std::string> users;
+};
+
+struct ArchScores {
+  std::vector<ProxyOutcome> proxies;  // in the order requested
+  std::vector<PassOutcome> passes;    // in the order run
+};
+
+ArchScores score_architecture(const EngineInput& input,
+                              const std::vector<const ProxyInfo*>& proxies);
+
+}  // namespace nbz

@@ -1,0 +1,176 @@
+// nasbench: the command-line entry point. Torch-free on purpose (build time): every command that
+// computes goes through suite/sweep.h.
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "benchmarks_db/results_db.h"
+#include "proxies/catalog.h"
+#include "reports/correlation_report.h"
+#include "suite/cli_args.h"
+#include "suite/errors.h"
+#include "suite/sweep.h"
+#include "suite/version_info.h"
+
+namespace nbz {
+namespace {
+
+const char* kUsage =
+    "usage: nasbench COMMAND [options]   (nasbench COMMAND --help for its options)\n"
+    "commands:\n"
+    "  sweep        score architectures with proxies into an SQLite results database (resumable)\n"
+    "  report       correlation and timing tables from a results database\n"
+    "  score        score one architecture and print JSON (no database)\n"
+    "  check-space  build every network of a space and compare parameter counts with the benchmark\n"
+    "  proxies      list the proxies with sign, family and the passes they need\n"
+    "  version      code version and build\n";
+
+void add_compute_options(ArgParser& args) {
+  args.option("space", "search space", "nb201")
+      .option("proxies", "comma-separated proxy names, or all", "all")
+      .option("seed", "run seed: weights, minibatch, samples", "0")
+      .option("batch", "minibatch size", "64")
+      .option("batch-indices", "explicit training-image indices for the minibatch (comma list)")
+      .option("dataset", "cifar10 | cifar100 | imagenet16-120 (head and input size)", "cifar10")
+      .option("data", "shared data folder", NBZ_DEFAULT_DATA_DIR)
+      .option("device", "cpu | cuda | cuda:N", "cpu")
+      .option("threads", "intra-op threads (0 = all cores)", "0");
+}
+
+SweepOptions compute_options(const ArgParser& args) {
+  SweepOptions o;
+  o.space = args.str("space");
+  o.proxies = args.str("proxies");
+  const auto seed = args.integer("seed");
+  if (seed < 0) throw Error("--seed " + std::to_string(seed) + " must be >= 0");
+  o.seed = static_cast<std::uint64_t>(seed);
+  o.batch_size = static_cast<int>(args.integer("batch"));
+  o.batch_indices = args.str("batch-indices");
+  o.dataset = args.str("dataset");
+  o.data_dir = args.str("data");
+  o.device = args.str("device");
+  o.threads = static_cast<int>(args.integer("threads"));
+  if (o.threads < 0) throw Error("--threads " + std::to_string(o.threads) + " must be >= 0");
+  return o;
+}
+
+int cmd_sweep(const std::vector<std::string>& argv, const std::string& command_line) {
+  ArgParser args("sweep", "Score architectures with proxies into an SQLite results database. "
+                          "Rerun with the same arguments to resume.");
+  add_compute_options(args);
+  args.option("archs", "all | A-B | i,j,... | sample:N[:SEED]", "all")
+      .option("shard", "K/N: only every N-th selected architecture, starting at the K-th")
+      .option("db", "results database file", "", true)
+      .flag("no-progress-bar", "periodic progress lines even on a terminal");
+  if (!args.parse(argv)) {
+    std::cout << args.help();
+    return 0;
+  }
+  SweepOptions o = compute_options(args);
+  o.archs = args.str("archs");
+  o.shard = args.str("shard");
+  o.db_path = args.str("db");
+  o.progress_bar = isatty(STDERR_FILENO) && !args.is_set("no-progress-bar");
+  o.command_line = command_line;
+  const SweepSummary s = run_sweep(o);
+  std::cout << "sweep " << (s.interrupted ? "interrupted" : "done") << ": run " << s.run_id
+            << ", " << s.archs_selected << " architectures selected, " << s.archs_already_done
+            << " were already complete, " << s.archs_scored << " scored now; "
+            << s.rows_inserted << " score rows stored (" << s.failed_rows << " failed) in "
+            << s.seconds << " s -> " << o.db_path << "\n";
+  return s.interrupted ? 130 : 0;
+}
+
+int cmd_report(const std::vector<std::string>& argv) {
+  ArgParser args("report", "Kendall tau-b and Spearman rho of every proxy against every "
+                           "ground-truth column, failures and seconds per architecture.");
+  args.option("db", "results database file", "", true);
+  if (!args.parse(argv)) {
+    std::cout << args.help();
+    return 0;
+  }
+  if (access(args.str("db").c_str(), F_OK) != 0)
+    throw Error("results database '" + args.str("db") + "' does not exist");
+  db::ResultsDb database(args.str("db"));
+  report::print_correlation_report(report::correlation_report(database), std::cout);
+  return 0;
+}
+
+int cmd_score(const std::vector<std::string>& argv) {
+  ArgParser args("score", "Score one architecture with the engine and print JSON.");
+  add_compute_options(args);
+  args.option("arch-index", "benchmark index of the architecture", "", true);
+  if (!args.parse(argv)) {
+    std::cout << args.help();
+    return 0;
+  }
+  std::cout << score_one_json(compute_options(args), args.integer("arch-index")) << "\n";
+  return 0;
+}
+
+int cmd_check_space(const std::vector<std::string>& argv) {
+  ArgParser args("check-space", "Build every network and compare parameter counts.");
+  args.option("space", "search space", "nb201")
+      .option("data", "shared data folder", NBZ_DEFAULT_DATA_DIR)
+      .option("threads", "intra-op threads (0 = all cores)", "0");
+  if (!args.parse(argv)) {
+    std::cout << args.help();
+    return 0;
+  }
+  return check_space(args.str("space"), args.str("data"),
+                     static_cast<int>(args.integer("threads"))) == 0
+             ? 0
+             : 1;
+}
+
+int cmd_proxies() {
+  for (const auto& p : proxy_catalog()) {
+    std::string passes;
+    for (Pass pass : p.passes) passes += (passes.empty() ? "" : ",") + std::string(pass_name(pass));
+    std::cout << p.name << "\tsign " << (p.sign > 0 ? "+" : "-") << "\t" << p.family
+              << (p.auxiliary ? " (auxiliary)" : "") << "\tpasses " << passes << "\n    "
+              << p.description << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace nbz
+
+int main(int argc, char** argv) {
+  using namespace nbz;
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+  try {
+    if (command == "sweep") return cmd_sweep(args, command_line);
+    if (command == "report") return cmd_report(args);
+    if (command == "score") return cmd_score(args);
+    if (command == "check-space") return cmd_check_space(args);
+    if (command == "proxies") return cmd_proxies();
+    if (command == "version") {
+      std::cout << "nasbench " << code_version() << " (" << build_type() << ", " << compiler()
+                << ")\n";
+      return 0;
+    }
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    std::cerr << "nasbench: unknown command '" << command << "'\n" << kUsage;
+    return 2;
+  } catch (const Error& e) {
+    std::cerr << "nasbench " << command << ": error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "nasbench " << command << ": error: " << e.what() << "\n";
+    return 3;
+  }
+}

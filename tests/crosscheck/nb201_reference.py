@@ -1,0 +1,514 @@
+#!/usr/bin/python3
+"""Independent plain-PyTorch reference for the NAS-Bench-201 network and the
+zero-cost proxies params, flops, l2_norm, grad_norm, snip, synflow (+ log),
+naswot and jacob_cov.
+
+Used as a cross-check for the C++/LibTorch implementation: both sides build
+the network from torch.manual_seed(seed) with the same module construction
+order, so weights are bit-identical and scores must agree to float tolerance.
+
+Run with Debian's interpreter (it has torch + numpy):
+
+  /usr/bin/python3 tests/crosscheck/nb201_reference.py --data /work/shared/data \
+      --seed 0 --indices 0,1,...,63 --threads 1 --arch-index 0 [--arch-index 5] [--classes 10]
+  /usr/bin/python3 tests/crosscheck/nb201_reference.py --data /work/shared/data --check-params 300
+
+See tests/crosscheck/README.md for the semantics followed by each proxy.
+"""
+
+import argparse
+import copy
+import csv
+import json
+import math
+import os
+import random
+import sys
+import types
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR_STD = (0.2023, 0.1994, 0.2010)
+RECORD_BYTES = 3073
+IMAGE_SIDE = 32
+
+
+# --------------------------------------------------------------------------------------------
+# Architecture strings
+# --------------------------------------------------------------------------------------------
+
+def parse_arch(arch):
+    """'|op~0|+|op~0|op~1|+|op~0|op~1|op~2|' -> list of (to_node, from_node, op) in string
+    order, i.e. (1<-0), (2<-0), (2<-1), (3<-0), (3<-1), (3<-2)."""
+    edges = []
+    nodes = arch.split("+")
+    if len(nodes) != 3:
+        raise ValueError("bad NB201 arch string: %r" % arch)
+    for to_node, node_str in enumerate(nodes, start=1):
+        items = [s for s in node_str.split("|") if s]
+        if len(items) != to_node:
+            raise ValueError("bad NB201 arch string: %r" % arch)
+        for expected_from, item in enumerate(items):
+            op, frm = item.split("~")
+            if op not in OPS or int(frm) != expected_from:
+                raise ValueError("bad NB201 arch string: %r" % arch)
+            edges.append((to_node, int(frm), op))
+    return edges
+
+
+# --------------------------------------------------------------------------------------------
+# Network (module construction order == RNG consumption order; do not reorder)
+# --------------------------------------------------------------------------------------------
+
+def make_bn(c):
+    return nn.BatchNorm2d(c, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True)
+
+
+class Zero(nn.Module):
+    def forward(self, x):
+        return x.mul(0.0)
+
+
+class ReLUConvBN(nn.Module):
+    def __init__(self, c_in, c_out, k, stride, padding):
+        super().__init__()
+        # Registered (and constructed) in this order: ReLU, Conv2d, BatchNorm2d.
+        self.op = nn.Sequential(
+            nn.ReLU(inplace=False),
+            nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, bias=False),
+            make_bn(c_out),
+        )
+
+    def forward(self, x):
+        return self.op(x)
+
+
+def make_op(op, c):
+    if op == "none":
+        return Zero()
+    if op == "skip_connect":
+        return nn.Identity()
+    if op == "nor_conv_1x1":
+        return ReLUConvBN(c, c, 1, 1, 0)
+    if op == "nor_conv_3x3":
+        return ReLUConvBN(c, c, 3, 1, 1)
+    if op == "avg_pool_3x3":
+        return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+    raise ValueError(op)
+
+
+class Cell(nn.Module):
+    def __init__(self, edges, c):
+        super().__init__()
+        self.edges = [(t, f) for (t, f, _) in edges]
+        self.ops = nn.ModuleList([make_op(op, c) for (_, _, op) in edges])
+
+    def forward(self, x):
+        nodes = [x]
+        k = 0
+        for to_node in (1, 2, 3):
+            acc = None
+            while k < len(self.edges) and self.edges[k][0] == to_node:
+                y = self.ops[k](nodes[self.edges[k][1]])
+                acc = y if acc is None else acc + y  # left-to-right in edge order
+                k += 1
+            nodes.append(acc)
+        return nodes[3]
+
+
+class ReductionBlock(nn.Module):
+    def __init__(self, c_in, c_out):
+        super().__init__()
+        self.conv_a = ReLUConvBN(c_in, c_out, 3, 2, 1)
+        self.conv_b = ReLUConvBN(c_out, c_out, 3, 1, 1)
+        self.shortcut = nn.Sequential(
+            nn.AvgPool2d(kernel_size=2, stride=2, padding=0),
+            nn.Conv2d(c_in, c_out, 1, stride=1, padding=0, bias=False),
+        )
+
+    def forward(self, x):
+        return self.shortcut(x) + self.conv_b(self.conv_a(x))
+
+
+class NB201Net(nn.Module):
+    def __init__(self, arch, classes=10, c=16, n=5):
+        super().__init__()
+        edges = parse_arch(arch)
+        self.stem = nn.Sequential(nn.Conv2d(3, c, 3, padding=1, bias=False), make_bn(c))
+        chans = [c] * n + [2 * c] + [2 * c] * n + [4 * c] + [4 * c] * n
+        reds = [False] * n + [True] + [False] * n + [True] + [False] * n
+        cells = []
+        c_prev = c
+        for c_cur, red in zip(chans, reds):
+            if red:
+                cells.append(ReductionBlock(c_prev, c_cur))
+            else:
+                cells.append(Cell(edges, c_cur))
+            c_prev = c_cur
+        self.cells = nn.ModuleList(cells)
+        self.lastact = nn.Sequential(make_bn(c_prev), nn.ReLU(inplace=False))
+        self.global_pooling = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(c_prev, classes)
+
+    def forward(self, x):
+        x = self.stem(x)
+        for cell in self.cells:
+            x = cell(x)
+        x = self.lastact(x)
+        x = self.global_pooling(x)
+        x = x.view(x.size(0), -1)
+        return self.classifier(x)
+
+
+def build_net(arch, seed, classes):
+    torch.manual_seed(seed)  # immediately before construction
+    return NB201Net(arch, classes=classes)
+
+
+def count_params(net):
+    return sum(p.numel() for p in net.parameters() if p.requires_grad)
+
+
+def weight_layers(net):
+    """Conv2d and Linear modules in net.modules() order (the reference's
+    get_layer_metric_array order)."""
+    return [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------
+
+def load_minibatch(data_dir, indices):
+    path = os.path.join(data_dir, "cifar10", "data_batch_1_first4000.bin")
+    if not os.path.exists(path):
+        path = os.path.join(data_dir, "data_batch_1_first4000.bin")
+    raw = np.fromfile(path, dtype=np.uint8)
+    if raw.size % RECORD_BYTES != 0:
+        raise ValueError("%s: size %d is not a multiple of %d" % (path, raw.size, RECORD_BYTES))
+    recs = raw.reshape(-1, RECORD_BYTES)
+    n = recs.shape[0]
+    for i in indices:
+        if i < 0 or i >= n:
+            raise ValueError("sample index %d out of range [0, %d)" % (i, n))
+    sel = recs[np.asarray(indices, dtype=np.int64)]
+    labels = torch.from_numpy(sel[:, 0].astype(np.int64))
+    pix = torch.from_numpy(np.ascontiguousarray(sel[:, 1:])).reshape(-1, 3, IMAGE_SIDE, IMAGE_SIDE)
+    # torchvision semantics: ToTensor = byte.float().div(255); Normalize = sub_(mean).div_(std)
+    # with mean/std as float32 tensors. All arithmetic in float32.
+    x = pix.to(torch.float32).div(255.0)
+    mean = torch.tensor(CIFAR_MEAN, dtype=torch.float32).view(1, 3, 1, 1)
+    std = torch.tensor(CIFAR_STD, dtype=torch.float32).view(1, 3, 1, 1)
+    x = x.sub(mean).div(std).contiguous()
+    return x, labels
+
+
+# --------------------------------------------------------------------------------------------
+# Proxies. Each gets its own deepcopy of the freshly built (never run) network.
+# --------------------------------------------------------------------------------------------
+
+def sum_arr(arr):
+    """Reference sum: `s = 0.; for a in arr: s += torch.sum(a); s.item()`
+    (accumulates in the tensors' dtype, in module order)."""
+    s = 0.0
+    for a in arr:
+        s += torch.sum(a)
+    return float(s.item()) if torch.is_tensor(s) else float(s)
+
+
+def sum_arr_f64(arr):
+    s = 0.0
+    for a in arr:
+        s += float(torch.sum(a.double()).item())
+    return s
+
+
+def proxy_params(net):
+    return count_params(net)
+
+
+def proxy_flops(net, side=IMAGE_SIDE):
+    """MACs of every Conv2d and Linear at batch 1 (weights only, no bias adds) / 1e6."""
+    macs = [0]
+
+    def conv_hook(m, inp, out):
+        k = m.kernel_size[0] * m.kernel_size[1] * (m.in_channels // m.groups)
+        macs[0] += out.numel() * k
+
+    def lin_hook(m, inp, out):
+        macs[0] += out.numel() // m.out_features * m.in_features * m.out_features
+
+    hooks = []
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            hooks.append(m.register_forward_hook(conv_hook))
+        elif isinstance(m, nn.Linear):
+            hooks.append(m.register_forward_hook(lin_hook))
+    net.eval()
+    with torch.no_grad():
+        net(torch.zeros(1, 3, side, side))
+    for h in hooks:
+        h.remove()
+    return macs[0] / 1e6, macs[0]
+
+
+def proxy_l2_norm(net):
+    arr = [m.weight.norm() for m in weight_layers(net)]
+    return sum_arr(arr), sum_arr_f64(arr)
+
+
+def proxy_grad_norm(net, x, y):
+    net.train()
+    net.zero_grad()
+    loss = F.cross_entropy(net(x), y)
+    loss.backward()
+    arr = []
+    for m in weight_layers(net):
+        g = m.weight.grad
+        arr.append(g.norm() if g is not None else torch.zeros_like(m.weight))
+    return sum_arr(arr), sum_arr_f64(arr)
+
+
+def proxy_snip(net, x, y):
+    net.train()
+    net.zero_grad()
+    loss = F.cross_entropy(net(x), y)
+    loss.backward()
+    arr = []
+    for m in weight_layers(net):
+        g = m.weight.grad
+        # reference: |d L / d mask| with W_eff = W * mask, mask = 1  ==  |W * dL/dW| bitwise
+        arr.append(torch.abs(m.weight * g) if g is not None else torch.zeros_like(m.weight))
+    return sum_arr(arr), sum_arr_f64(arr)
+
+
+def _no_op(self, x):
+    return x
+
+
+def proxy_synflow(net, side=IMAGE_SIDE):
+    # BatchNorm removed: forward replaced by identity (reference copynet(bn=False)).
+    for m in net.modules():
+        if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
+            m.forward = types.MethodType(_no_op, m)
+    # abs() of every state_dict entry, then float64.
+    with torch.no_grad():
+        for _, t in net.state_dict().items():
+            t.abs_()
+    net.double()
+    net.train()
+    net.zero_grad()
+    inp = torch.ones([1, 3, side, side], dtype=torch.float64)
+    out = net(inp)
+    torch.sum(out).backward()
+    arr = []
+    for m in weight_layers(net):
+        g = m.weight.grad
+        arr.append(torch.abs(m.weight * g) if g is not None else torch.zeros_like(m.weight))
+    s = sum_arr(arr)  # float64 accumulation (tensors are float64)
+    if s > 0 and math.isfinite(s):
+        slog = math.log(s)
+    elif s == 0:
+        slog = float("-inf")
+    else:
+        slog = float("nan")
+    return s, slog
+
+
+def proxy_naswot(net, x):
+    b = x.shape[0]
+    K = np.zeros((b, b), dtype=np.float64)
+
+    def hook(m, inp, out):
+        a = inp[0].detach().reshape(inp[0].size(0), -1)
+        c = (a > 0).to(torch.float64)
+        k = c @ c.t() + (1.0 - c) @ (1.0 - c).t()
+        K[...] += k.numpy()
+
+    hooks = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.ReLU)]
+    net.train()
+    with torch.no_grad():
+        net(x.clone())
+    for h in hooks:
+        h.remove()
+    sign, logabsdet = np.linalg.slogdet(K)
+    return float(logabsdet), int(round(float(sign))), len(hooks)
+
+
+def jacob_cov_score(jac_rows, solver="eig"):
+    """reference eval_score: corrcoef (float64), eigenvalues, -sum(log(v+k) + 1/(v+k))."""
+    with np.errstate(all="ignore"):
+        corrs = np.corrcoef(jac_rows)
+        if solver == "eig":
+            v, _ = np.linalg.eig(corrs)
+        else:
+            v = np.linalg.eigvalsh(corrs)
+        k = 1e-5
+        s = -np.sum(np.log(v + k) + 1.0 / (v + k))
+    imag = 0.0
+    if np.iscomplexobj(s):
+        imag = float(np.imag(s))
+        s = np.real(s)
+    return float(s), imag
+
+
+def proxy_jacob_cov(net, x):
+    net.train()
+    net.zero_grad()
+    xi = x.clone().requires_grad_(True)
+    yhat = net(xi)
+    yhat.backward(torch.ones_like(yhat))
+    jac = xi.grad.detach().reshape(xi.size(0), -1).numpy()  # float32 rows
+    out = {}
+    for solver in ("eig", "eigvalsh"):
+        try:
+            out[solver] = jacob_cov_score(jac, solver)
+        except Exception as e:  # reference: print(e); jc = np.nan
+            print("jacob_cov (%s): %s" % (solver, e), file=sys.stderr)
+            out[solver] = (float("nan"), 0.0)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------------------------
+
+def read_csv(data_dir):
+    path = os.path.join(data_dir, "nasbench201", "nb201_ground_truth.csv")
+    if not os.path.exists(path):
+        path = os.path.join(data_dir, "nb201_ground_truth.csv")
+    rows = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            rows[int(r["index"])] = (r["arch"], int(r["params_cifar10"]))
+    return rows
+
+
+def finite_or_none(v, name, nonfinite):
+    if isinstance(v, float) and not math.isfinite(v):
+        nonfinite[name] = "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+        return None
+    return v
+
+
+def evaluate(arch_index, arch, seed, classes, x, y):
+    base = build_net(arch, seed, classes)
+    fresh = lambda: copy.deepcopy(base)  # noqa: E731
+
+    res = {"arch_index": arch_index, "arch": arch, "params": count_params(base)}
+    res["first_weight_sum"] = float(base.stem[0].weight.sum().item())
+
+    net = fresh()
+    net.train()
+    with torch.no_grad():
+        res["logits_sum"] = float(net(x).sum().item())
+
+    p = {}
+    extras = {}
+    p["params"] = proxy_params(fresh())
+    p["flops"], extras["macs"] = proxy_flops(fresh())
+    p["l2_norm"], extras["l2_norm_f64sum"] = proxy_l2_norm(fresh())
+    p["grad_norm"], extras["grad_norm_f64sum"] = proxy_grad_norm(fresh(), x, y)
+    p["snip"], extras["snip_f64sum"] = proxy_snip(fresh(), x, y)
+    p["synflow"], p["synflow_log"] = proxy_synflow(fresh())
+    p["naswot"], extras["naswot_sign"], extras["naswot_relu_count"] = proxy_naswot(fresh(), x)
+    jc = proxy_jacob_cov(fresh(), x)
+    p["jacob_cov"] = jc["eig"][0]
+    if jc["eig"][1] != 0.0:
+        extras["jacob_cov_imag"] = jc["eig"][1]
+    extras["jacob_cov_eigvalsh"] = jc["eigvalsh"][0]
+
+    nonfinite = {}
+    res["proxies"] = {k: finite_or_none(v, k, nonfinite) for k, v in p.items()}
+    res["extras"] = {k: finite_or_none(v, "extras." + k, nonfinite) for k, v in extras.items()}
+    if nonfinite:
+        res["nonfinite"] = nonfinite
+    return res
+
+
+def parse_indices(s):
+    out = []
+    for part in s.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if ".." in part:
+            a, b = part.split("..")
+            out.extend(range(int(a), int(b) + 1))
+        else:
+            out.append(int(part))
+    return out
+
+
+def check_params(rows, n, seed):
+    rng = random.Random(seed)
+    keys = sorted(rows)
+    picks = rng.sample(keys, min(n, len(keys)))
+    matches = 0
+    for i in picks:
+        arch, expect = rows[i]
+        got = count_params(NB201Net(arch, classes=10))
+        if got == expect:
+            matches += 1
+        else:
+            print("mismatch index %d %s: got %d expected %d" % (i, arch, got, expect),
+                  file=sys.stderr)
+    # documented fixed points (docs/search_spaces.md)
+    fixed = [(0, 10, 129306), (0, 100, 135156), (0, 120, 136456)]
+    extra_ok = True
+    for i, cls, expect in fixed:
+        got = count_params(NB201Net(rows[i][0], classes=cls))
+        ok = got == expect
+        extra_ok &= ok
+        print("index %d classes %d: %d (expected %d) %s" % (i, cls, got, expect,
+              "ok" if ok else "MISMATCH"), file=sys.stderr)
+    print("%d/%d" % (matches, len(picks)))
+    return matches == len(picks) and extra_ok
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="shared data dir (holds cifar10/ and nasbench201/)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--indices", default="0..63", help="comma list of sample indices, a..b ranges allowed")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--arch-index", type=int, action="append", default=[])
+    ap.add_argument("--arch", action="append", default=[], help="explicit arch string (index -1)")
+    ap.add_argument("--classes", type=int, default=10)
+    ap.add_argument("--check-params", type=int, default=0, metavar="N")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    rows = read_csv(args.data)
+
+    if args.check_params:
+        ok = check_params(rows, args.check_params, args.seed)
+        sys.exit(0 if ok else 1)
+
+    indices = parse_indices(args.indices)
+    x, y = load_minibatch(args.data, indices)
+    jobs = [(i, rows[i][0]) for i in args.arch_index] + [(-1, a) for a in args.arch]
+    if not jobs:
+        ap.error("give at least one --arch-index (or --arch)")
+    out = {
+        "torch_version": torch.__version__,
+        "numpy_version": np.__version__,
+        "seed": args.seed,
+        "threads": args.threads,
+        "classes": args.classes,
+        "indices": indices,
+        "labels": [int(v) for v in y.tolist()],
+        "input_sum": float(x.double().sum().item()),
+        "results": [evaluate(i, a, args.seed, args.classes, x, y) for i, a in jobs],
+    }
+    json.dump(out, sys.stdout, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
