@@ -7,7 +7,7 @@ DB ?= results/nasbench.sqlite
 RUN_ARCHS ?= sample:200
 RUN_PROXIES ?= params,flops,l2_norm,grad_norm,snip,synflow,synflow_log,naswot,jacob_cov
 DEPS = cmake g++ make libtorch-dev libsqlitecpp-dev libsqlite3-dev libgtest-dev libbenchmark-dev \
-       libopenblas0-openmp libssl-dev sqlite3 git
+       libopenblas0-openmp libssl-dev sqlite3 git python3-torch
 
 .PHONY: deps configure build test run check-space clean
 

@@ -30,6 +30,11 @@ double proxy_jacob_cov(const PassArtifacts& a) {
   auto centred = j - j.mean(1, /*keepdim=*/true);
   auto cov = torch::matmul(centred, centred.t());
   auto sd = cov.diagonal().sqrt();
+  // The reference gets NaN here (np.corrcoef of a constant row); name the cause instead of
+  // handing a NaN matrix to the eigensolver.
+  if ((sd == 0).any().item<bool>())
+    throw std::runtime_error(
+        "a sample's input Jacobian is constant (zero variance): its correlation is undefined");
   auto corr = (cov / sd.unsqueeze(1) / sd.unsqueeze(0)).clamp(-1.0, 1.0);
   auto v = torch::linalg_eigvalsh(corr);
   constexpr double k = 1e-5;

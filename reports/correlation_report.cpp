@@ -150,7 +150,7 @@ void print_correlation_report(const std::vector<RunReport>& reports, std::ostrea
       out << "\n  Kendall tau-b / Spearman rho of rank_value against " << epochs
           << "-epoch accuracy (n = architectures with an ok score)\n";
       out << "  " << pad("proxy", 13) << pad("n", 6) << pad("failed", 7);
-      for (size_t c : cols) out << pad(r.truth[c].label(), 16);
+      for (size_t c : cols) out << pad(r.truth[c].label(), std::max<size_t>(16, r.truth[c].label().size() + 1));
       out << "\n";
       for (const auto& p : r.proxies) {
         if (p.auxiliary) continue;
@@ -158,7 +158,8 @@ void print_correlation_report(const std::vector<RunReport>& reports, std::ostrea
             << pad(std::to_string(p.failed), 7);
         for (size_t c : cols) {
           const auto& cor = p.by_truth[c];
-          out << pad(fixed(cor.tau, 3) + " / " + fixed(cor.rho, 3), 16);
+          out << pad(fixed(cor.tau, 3) + " / " + fixed(cor.rho, 3),
+                     std::max<size_t>(16, r.truth[c].label().size() + 1));
         }
         out << "\n";
       }
