@@ -7,7 +7,9 @@ DB ?= results/nasbench.sqlite
 RUN_ARCHS ?= sample:200
 RUN_PROXIES ?= params,flops,l2_norm,grad_norm,snip,synflow,synflow_log,naswot,jacob_cov
 DEPS = cmake g++ make libtorch-dev libsqlitecpp-dev libsqlite3-dev libgtest-dev libbenchmark-dev \
-       libopenblas0-openmp libssl-dev sqlite3 git python3-torch
+       libopenblas0-openmp libssl-dev sqlite3 git python3-torch libarchive-dev libjpeg-dev
+# reports: PNG figures (rsvg-convert), the HTML page test (headless chromium), fonts for both
+DEPS += librsvg2-bin chromium fonts-dejavu-core
 
 .PHONY: deps configure build test run check-space clean
 

@@ -12,11 +12,13 @@
 
 namespace nbz {
 
-std::string sha256_file(const std::string& path) {
+namespace {
+
+std::string digest_file(const std::string& path, const EVP_MD* algorithm) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot read data file '" + path + "'");
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  NBZ_ASSERT(ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1, "EVP init");
+  NBZ_ASSERT(ctx && EVP_DigestInit_ex(ctx.get(), algorithm, nullptr) == 1, "EVP init");
   std::string buf(1 << 20, '\0');
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
@@ -35,6 +37,12 @@ std::string sha256_file(const std::string& path) {
   }
   return out;
 }
+
+}  // namespace
+
+std::string sha256_file(const std::string& path) { return digest_file(path, EVP_sha256()); }
+
+std::string md5_file(const std::string& path) { return digest_file(path, EVP_md5()); }
 
 void verify_data_file(const std::string& data_dir, const std::string& relative_path) {
   static std::mutex mutex;

@@ -12,7 +12,7 @@ namespace nbz {
 ImageSet read_cifar_binary(const std::vector<std::string>& paths, int num_classes) {
   ImageSet set;
   set.num_classes = num_classes;
-  constexpr size_t kRecord = 1 + ImageSet::kImageBytes;
+  constexpr size_t kRecord = 1 + 3 * 32 * 32;
   for (const auto& path : paths) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error("cannot open CIFAR batch file '" + path + "'");
@@ -32,13 +32,18 @@ ImageSet read_cifar_binary(const std::vector<std::string>& paths, int num_classe
     }
     set.sources.push_back(path);
   }
+  set.description = "CIFAR binary records, " + std::to_string(set.size()) + " images, " +
+                    std::to_string(num_classes) + " classes, file order";
   return set;
 }
 
 ImageSet load_cifar10_train(const std::string& data_dir) {
   const std::string rel = "cifar10/data_batch_1_first4000.bin";
   verify_data_file(data_dir, rel);
-  return read_cifar_binary({data_dir + "/" + rel}, 10);
+  ImageSet set = read_cifar_binary({data_dir + "/" + rel}, 10);
+  set.description = "CIFAR-10 train, exact pixels, the first " + std::to_string(set.size()) +
+                    " images in official order (" + rel + ", SHA-256 verified)";
+  return set;
 }
 
 std::vector<std::int64_t> minibatch_indices(std::int64_t num_images, std::int64_t batch_size,
@@ -53,25 +58,33 @@ std::vector<std::int64_t> minibatch_indices(std::int64_t num_images, std::int64_
 
 Minibatch make_minibatch(const ImageSet& set, const std::vector<std::int64_t>& indices,
                          const Normalisation& norm, int out_size) {
-  NBZ_ASSERT(out_size == 32 || out_size == 16, "output size must be 32 or 16");
+  if (set.channels != 3 || set.height != set.width || out_size < 1 || out_size > set.height ||
+      set.height % out_size != 0)
+    throw Error("cannot make a " + std::to_string(out_size) + " px minibatch from " +
+                std::to_string(set.channels) + " x " + std::to_string(set.height) + " x " +
+                std::to_string(set.width) +
+                " images (needs 3 channels, square images, and a whole box-downsampling factor)");
   Minibatch mb;
   mb.indices = indices;
   mb.height = mb.width = out_size;
-  const int factor = 32 / out_size;
+  const int side = set.width;
+  const int factor = side / out_size;
+  const size_t in_plane = static_cast<size_t>(side) * side;
   const size_t plane = static_cast<size_t>(out_size) * out_size;
   mb.images.resize(indices.size() * 3 * plane);
   for (size_t b = 0; b < indices.size(); ++b) {
     const auto idx = indices[b];
     NBZ_ASSERT(idx >= 0 && idx < set.size(), "image index out of range");
     mb.labels.push_back(set.labels[static_cast<size_t>(idx)]);
-    const std::uint8_t* img = set.pixels.data() + static_cast<size_t>(idx) * ImageSet::kImageBytes;
+    const std::uint8_t* img = set.image(idx);
     for (int c = 0; c < 3; ++c) {
       for (int y = 0; y < out_size; ++y) {
         for (int x = 0; x < out_size; ++x) {
           float acc = 0;
           for (int dy = 0; dy < factor; ++dy)
             for (int dx = 0; dx < factor; ++dx)
-              acc += img[c * 1024 + (y * factor + dy) * 32 + (x * factor + dx)];
+              acc += img[c * in_plane + static_cast<size_t>((y * factor + dy) * side) +
+                         static_cast<size_t>(x * factor + dx)];
           const float v = acc / static_cast<float>(factor * factor) / 255.0f;
           mb.images[(b * 3 + static_cast<size_t>(c)) * plane + static_cast<size_t>(y) * out_size +
                     static_cast<size_t>(x)] = (v - norm.mean[c]) / norm.std[c];

@@ -1,6 +1,6 @@
 // CIFAR-10 in the official binary layout (cifar-10-batches-bin): records of 3,073 bytes, a label
-// byte then 1024 R, 1024 G, 1024 B bytes, row-major. Torch-free: images stay bytes until a
-// minibatch is normalised into floats.
+// byte then 1024 R, 1024 G, 1024 B bytes, row-major. Also the minibatch step shared by all image
+// sets. Torch-free: images stay bytes until a minibatch is normalised into floats.
 #pragma once
 
 #include <array>
@@ -8,24 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "datasets/image_set.h"
+
 namespace nbz {
-
-struct ImageSet {
-  static constexpr int kChannels = 3, kHeight = 32, kWidth = 32;
-  static constexpr int kImageBytes = kChannels * kHeight * kWidth;
-  int num_classes = 10;
-  std::vector<std::uint8_t> pixels;  // n * kImageBytes, CHW per image
-  std::vector<std::uint8_t> labels;  // n
-  std::vector<std::string> sources;  // files read, in order
-
-  std::int64_t size() const { return static_cast<std::int64_t>(labels.size()); }
-};
 
 // Reads and concatenates any number of batch files. Throws nbz::Error naming the file when it is
 // missing, its size is not a multiple of 3,073 bytes, or a label is >= num_classes.
 ImageSet read_cifar_binary(const std::vector<std::string>& paths, int num_classes = 10);
 
-// The exact CIFAR-10 training images of the shared data folder (checksum-verified first).
+// The exact CIFAR-10 training images of the shared data folder (checksum-verified first): the
+// first 4,000 of the official training set, in official order.
 ImageSet load_cifar10_train(const std::string& data_dir);
 
 struct Normalisation {
@@ -35,6 +27,12 @@ struct Normalisation {
 // The suite's standard CIFAR normalisation (proxies.md section 0).
 constexpr Normalisation kCifar10Normalisation{{0.4914f, 0.4822f, 0.4465f},
                                               {0.2023f, 0.1994f, 0.2010f}};
+// NAS-Bench-201's own constants (xautodl get_datasets: x / 255 in double, then float32 as torch
+// converts them), for callers that normalise CIFAR-100 or ImageNet16 images as the benchmark did.
+constexpr Normalisation kCifar100Normalisation{{129.3 / 255, 124.1 / 255, 112.4 / 255},
+                                               {68.2 / 255, 65.4 / 255, 70.4 / 255}};
+constexpr Normalisation kImageNet16Normalisation{{122.68 / 255, 116.66 / 255, 104.01 / 255},
+                                                 {63.22 / 255, 61.26 / 255, 65.09 / 255}};
 
 struct Minibatch {
   std::vector<std::int64_t> indices;  // into the ImageSet, in batch order (recorded in the run)
@@ -47,8 +45,11 @@ struct Minibatch {
 std::vector<std::int64_t> minibatch_indices(std::int64_t num_images, std::int64_t batch_size,
                                             std::uint64_t seed);
 
-// Gathers and normalises images (x / 255 - mean) / std. With out_size 16 the 32 px images are
-// downsampled by 2 x 2 box averaging (ImageNet16-120's input size, used as a surrogate).
+// Gathers and normalises images (x / 255 - mean) / std into out_size x out_size. When out_size is
+// smaller than the (square, 3-channel) images, each output pixel is the mean of a factor x factor
+// box (e.g. 32 px CIFAR images at 16 px, ImageNet16-120's input size, used as a surrogate); the
+// factor must be a whole number. Throws nbz::Error for any other combination (e.g. 16 px images
+// asked for at 32 px: no upsampling).
 Minibatch make_minibatch(const ImageSet& set, const std::vector<std::int64_t>& indices,
                          const Normalisation& norm = kCifar10Normalisation, int out_size = 32);
 

@@ -12,8 +12,14 @@ const char* pass_name(Pass pass) {
     case Pass::Batch1Forward: return "batch1_forward";
     case Pass::TrainForward: return "train_forward";
     case Pass::LossGrad: return "loss_grad";
+    case Pass::GraspHessian: return "grasp_hessian";
     case Pass::InputJacobian: return "input_jacobian";
+    case Pass::NtkJacobian: return "ntk_jacobian";
     case Pass::Synflow: return "synflow_pass";
+    case Pass::Zen: return "zen_pass";
+    case Pass::HalfBatchGrads: return "half_batch_grads";
+    case Pass::PerSampleSigns: return "per_sample_signs";
+    case Pass::LinearRegions: return "linear_regions_pass";
   }
   return "?";
 }
@@ -47,6 +53,47 @@ const std::vector<ProxyInfo>& proxy_catalog() {
          {Pass::Build, Pass::TrainForward, Pass::InputJacobian}, true, false, true,
          "k=1e-5;bn=train",
          "-sum(log(v+k) + 1/(v+k)) over eigenvalues v of the correlation of input Jacobians"});
+    add({"plain", 1, "gradient", false, {Pass::Build, Pass::TrainForward, Pass::LossGrad}, true,
+         true, true, "loss=mean_ce;bn=train", "sum over Conv/Linear weights of W * dL/dW (signed)"});
+    add({"grasp", 1, "gradient", false,
+         {Pass::Build, Pass::TrainForward, Pass::LossGrad, Pass::GraspHessian}, true, true, true,
+         "loss=mean_ce;T=1;iterations=1;bn=train",
+         "sum over Conv/Linear weights of -W * (H g), H g by a second backward (zero-cost-nas sign)"});
+    add({"fisher", 1, "gradient", false, {Pass::Build, Pass::TrainForward, Pass::LossGrad}, true,
+         true, true, "loss=mean_ce;bn=train;per=output_channel",
+         "sum over Conv/Linear output channels of 0.5 * mean_n (sum_hw a * dL/da)^2"});
+    add({"epe_nas", 1, "jacobian-activation", false,
+         {Pass::Build, Pass::TrainForward, Pass::InputJacobian}, true, true, true,
+         "k=1e-5;classes<=100:sum|s_c|;else:mean pairwise|s_c-s_c'|",
+         "per-class sum of log(|corrcoef of input Jacobians| + k), combined over classes"});
+    add({"zen", 1, "jacobian-activation", false, {Pass::Zen}, false, false, false,
+         "init=N(0,1) Conv/Linear, BN gamma 1 beta 0;mixup=0.01;repeat=1;bn=train",
+         "log E|g(x) - g(x + 0.01 e)| + sum over BN of log sqrt(mean running_var), own copy"});
+    add({"linear_regions", 1, "jacobian-activation", false, {Pass::LinearRegions}, false, false,
+         false, "net=thin(C=1,N=1,no stem);inputs=3x1000 N(0,1) 1x3x3;bn=train",
+         "distinct ReLU sign patterns of TE-NAS's thin network over 3000 random inputs"});
+    add({"meco", 1, "jacobian-activation", false, {Pass::Build, Pass::TrainForward}, true, false,
+         false, "sample=first image;modules=conv,bn,relu,pool,cell,reduction;bn=train",
+         "sum over module outputs of the smallest eigenvalue of the channel correlation matrix"});
+    add({"zico", 1, "jacobian-activation", false, {Pass::Build, Pass::HalfBatchGrads}, true, true,
+         true, "batches=2 halves of the minibatch;std=population;bn=train",
+         "sum over Conv/Linear layers of log sum (mean|g| / std g) over the two half-batches"});
+    add({"gradsign", 1, "jacobian-activation", false, {Pass::Build, Pass::PerSampleSigns}, true,
+         true, true, "per_sample=batch-1 forward;bn=train",
+         "sum over Conv/Linear weights of |sum_i sign(dL(x_i)/dW)|"});
+    const std::vector<Pass> ntk = {Pass::Build, Pass::TrainForward, Pass::NtkJacobian};
+    const std::string ntk_params = "params=name contains weight;bn=train;dtype=float64";
+    add({"ntk_cond", -1, "ntk", false, ntk, true, false, true, ntk_params,
+         "lambda_max / lambda_min of Theta (TE-NAS condition number; lower is better)"});
+    add({"ntk_trace", 1, "ntk", false, ntk, true, false, true, ntk_params, "trace of Theta"});
+    add({"ntk_fro", 1, "ntk", false, ntk, true, false, true, ntk_params,
+         "Frobenius norm of Theta"});
+    add({"ntk_mean", 1, "ntk", false, ntk, true, false, true, ntk_params,
+         "mean of all entries of Theta (KNAS gradient kernel mean)"});
+    add({"ntk_lambda_min", 1, "ntk", false, ntk, true, false, true, ntk_params,
+         "smallest eigenvalue of Theta (Zhu et al. 2022)"});
+    add({"lga", 1, "ntk", false, ntk, true, true, true, ntk_params + ";L=+1 same label,-1 else",
+         "Label-Gradient Alignment: centred cosine of Theta and the label kernel (Mok et al. 2022)"});
     return c;
   }();
   return catalog;
@@ -57,23 +104,27 @@ const ProxyInfo& find_proxy(const std::string& name) {
     if (p.name == name) return p;
   std::string known;
   for (const auto& p : proxy_catalog()) known += (known.empty() ? "" : ", ") + p.name;
-  throw Error("unknown proxy '" + name + "' (known: " + known + ", or all)");
+  throw Error("unknown proxy '" + name + "' (known: " + known + "; groups: all, zc, ntk)");
 }
 
 std::vector<const ProxyInfo*> resolve_proxy_list(const std::string& list) {
   std::vector<const ProxyInfo*> out;
-  if (list == "all") {
-    for (const auto& p : proxy_catalog()) out.push_back(&p);
-    return out;
-  }
   std::set<std::string> seen;
+  auto take = [&](const ProxyInfo* p) {
+    if (!seen.insert(p->name).second)
+      throw Error("proxy '" + p->name + "' appears twice in '" + list + "'");
+    out.push_back(p);
+  };
   std::string item;
   for (size_t pos = 0; pos <= list.size(); ++pos) {
     if (pos == list.size() || list[pos] == ',') {
       if (item.empty()) throw Error("empty entry in proxy list '" + list + "'");
-      if (!seen.insert(item).second)
-        throw Error("proxy '" + item + "' appears twice in '" + list + "'");
-      out.push_back(&find_proxy(item));
+      if (item == "all" || item == "zc" || item == "ntk") {
+        for (const auto& p : proxy_catalog())
+          if (item == "all" || (item == "ntk") == (p.family == "ntk")) take(&p);
+      } else {
+        take(&find_proxy(item));
+      }
       item.clear();
     } else {
       item.push_back(list[pos]);

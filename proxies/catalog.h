@@ -14,16 +14,22 @@ enum class Pass {
   Build,          // construct the network with the run's seed (always)
   Batch1Forward,  // one forward of a single input, counting multiply-accumulates
   TrainForward,   // batched train-mode forward on the minibatch, with the taps proxies asked for
-  LossGrad,       // dL/dW for the Conv/Linear weights, L = mean cross-entropy
+  LossGrad,       // dL/dW for the Conv/Linear weights, L = mean cross-entropy (and dL/d outputs)
+  GraspHessian,   // H g by a second backward through the loss gradient
   InputJacobian,  // d(sum of logits)/dx for every sample
+  NtkJacobian,    // per-sample backward of the summed logits; Theta = J J^T (float64)
   Synflow,        // own float64 copy, |weights|, BatchNorm removed, all-ones input, backward
+  Zen,            // own copy, Gaussian weights, two forwards of random inputs
+  HalfBatchGrads, // loss gradients of the two halves of the batch, each its own forward
+  PerSampleSigns, // one batch-1 forward/backward per sample, signs of the loss gradient summed
+  LinearRegions,  // TE-NAS's thin network on 3000 random 1x3x3 inputs
 };
 const char* pass_name(Pass pass);
 
 struct ProxyInfo {
   std::string name;
   int sign = 1;          // +1 higher is better; -1 lower is better (rank_value = sign * value)
-  std::string family;    // architecture | gradient | jacobian-activation
+  std::string family;    // architecture | gradient | jacobian-activation | ntk
   bool auxiliary = false;  // stored, but not a ranking of its own in reports
   std::vector<Pass> passes;
   bool needs_data = false, needs_labels = false, needs_gradients = false;
@@ -34,7 +40,9 @@ struct ProxyInfo {
 const std::vector<ProxyInfo>& proxy_catalog();
 // Throws nbz::Error listing the valid names when `name` is unknown.
 const ProxyInfo& find_proxy(const std::string& name);
-// "all" or a comma-separated list; order kept, duplicates rejected, errors name the bad entry.
+// A comma-separated list of proxy names and groups: "all", "zc" (the classic zero-cost set,
+// proxies.md sections 1-3), "ntk" (section 4); order kept, duplicates rejected, errors name the
+// bad entry.
 std::vector<const ProxyInfo*> resolve_proxy_list(const std::string& list);
 
 }  // namespace nbz

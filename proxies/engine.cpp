@@ -15,11 +15,30 @@ using ProxyFn = double (*)(const PassArtifacts&);
 
 ProxyFn proxy_function(const std::string& name) {
   static const std::map<std::string, ProxyFn> table = {
-      {"params", proxy_params},       {"flops", proxy_flops},
-      {"l2_norm", proxy_l2_norm},     {"grad_norm", proxy_grad_norm},
-      {"snip", proxy_snip},           {"synflow", proxy_synflow},
-      {"synflow_log", proxy_synflow_log}, {"naswot", proxy_naswot},
+      {"params", proxy_params},
+      {"flops", proxy_flops},
+      {"l2_norm", proxy_l2_norm},
+      {"grad_norm", proxy_grad_norm},
+      {"snip", proxy_snip},
+      {"plain", proxy_plain},
+      {"grasp", proxy_grasp},
+      {"fisher", proxy_fisher},
+      {"synflow", proxy_synflow},
+      {"synflow_log", proxy_synflow_log},
+      {"naswot", proxy_naswot},
       {"jacob_cov", proxy_jacob_cov},
+      {"epe_nas", proxy_epe_nas},
+      {"zen", proxy_zen},
+      {"linear_regions", proxy_linear_regions},
+      {"meco", proxy_meco},
+      {"zico", proxy_zico},
+      {"gradsign", proxy_gradsign},
+      {"ntk_cond", proxy_ntk_cond},
+      {"ntk_trace", proxy_ntk_trace},
+      {"ntk_fro", proxy_ntk_fro},
+      {"ntk_mean", proxy_ntk_mean},
+      {"ntk_lambda_min", proxy_ntk_lambda_min},
+      {"lga", proxy_lga},
   };
   auto it = table.find(name);
   NBZ_ASSERT(it != table.end(), "catalog proxy without implementation: " + name);
@@ -35,10 +54,18 @@ std::string describe(const std::exception& e) {
 
 std::vector<Pass> prerequisites(Pass pass) {
   switch (pass) {
-    case Pass::Build: return {};
+    case Pass::Build:
+    case Pass::Zen:
+    case Pass::LinearRegions:
+      return {};
     case Pass::LossGrad:
-    case Pass::InputJacobian: return {Pass::Build, Pass::TrainForward};
-    default: return {Pass::Build};
+    case Pass::InputJacobian:
+    case Pass::NtkJacobian:
+      return {Pass::Build, Pass::TrainForward};
+    case Pass::GraspHessian:
+      return {Pass::Build, Pass::TrainForward, Pass::LossGrad};
+    default:
+      return {Pass::Build};
   }
 }
 
@@ -46,19 +73,65 @@ bool uses(const ProxyInfo* p, Pass pass) {
   return std::find(p->passes.begin(), p->passes.end(), pass) != p->passes.end();
 }
 
+// Forwards every tap call to the taps the requested proxies need, timing each so that its cost is
+// charged to its proxy rather than to the shared forward.
+class TimedTaps : public ForwardTaps {
+ public:
+  void add(ForwardTaps* taps, const std::string& proxy) { entries_.push_back({taps, proxy, 0}); }
+  void relu_input(const torch::Tensor& x) override {
+    each([&](ForwardTaps* t) { t->relu_input(x); });
+  }
+  void weighted_output(const torch::Tensor& w, const torch::Tensor& out) override {
+    each([&](ForwardTaps* t) { t->weighted_output(w, out); });
+  }
+  void module_output(const torch::Tensor& out) override {
+    each([&](ForwardTaps* t) { t->module_output(out); });
+  }
+  bool empty() const { return entries_.empty(); }
+  double total_seconds() const {
+    double s = 0;
+    for (const auto& e : entries_) s += e.seconds;
+    return s;
+  }
+  double seconds_of(const std::string& proxy) const {
+    double s = 0;
+    for (const auto& e : entries_)
+      if (e.proxy == proxy) s += e.seconds;
+    return s;
+  }
+
+ private:
+  struct Entry {
+    ForwardTaps* taps;
+    std::string proxy;
+    double seconds;
+  };
+  template <typename F>
+  void each(F&& f) {
+    for (auto& e : entries_) {
+      Stopwatch watch;
+      f(e.taps);
+      e.seconds += watch.seconds();
+    }
+  }
+  std::vector<Entry> entries_;
+};
+
 }  // namespace
 
 ArchScores score_architecture(const EngineInput& input,
                               const std::vector<const ProxyInfo*>& proxies) {
   ArchScores result;
   std::set<Pass> needed;
-  for (const auto* p : proxies) needed.insert(p->passes.begin(), p->passes.end());
-  const bool wants_naswot =
-      std::any_of(proxies.begin(), proxies.end(), [](const ProxyInfo* p) { return p->name == "naswot"; });
+  std::set<std::string> requested;
+  for (const auto* p : proxies) {
+    needed.insert(p->passes.begin(), p->passes.end());
+    requested.insert(p->name);
+  }
+  auto wants = [&](const char* name) { return requested.count(name) != 0; };
 
   PassArtifacts art;
   std::map<Pass, std::string> failed;  // pass -> reason
-  double naswot_tap_seconds = 0;
 
   auto run_pass = [&](Pass pass, auto&& body) {
     if (!needed.count(pass)) return;
@@ -87,6 +160,11 @@ ArchScores score_architecture(const EngineInput& input,
     if (!outcome.ok) failed.emplace(pass, outcome.failure);
     result.passes.push_back(std::move(outcome));
   };
+  auto input_shape_of_one = [&] {
+    auto shape = input.images.sizes().vec();
+    shape[0] = 1;
+    return shape;
+  };
 
   run_pass(Pass::Build, [&] {
     torch::manual_seed(input.seed);
@@ -103,50 +181,93 @@ ArchScores score_architecture(const EngineInput& input,
     ForwardContext ctx;
     ctx.taps = &taps;
     art.net->eval();  // eval: counting MACs must not touch BatchNorm running statistics
-    auto shape = art.images.sizes().vec();
-    shape[0] = 1;
-    art.net->forward(torch::zeros(shape, art.images.options()), ctx);
+    art.net->forward(torch::zeros(input_shape_of_one(), art.images.options()), ctx);
     art.macs = taps.macs;
   });
 
-  torch::Tensor logits, images;
+  // The batched train-mode forward whose graph LossGrad, GraspHessian, InputJacobian and
+  // NtkJacobian share; released once they have run.
+  torch::Tensor logits, images, loss;
+  ReluCodeTaps naswot_taps(input.images.size(0));
+  MecoTaps meco_taps;
+  WeightedOutputTaps fisher_taps;
+  TimedTaps taps;
+  if (wants("naswot")) taps.add(&naswot_taps, "naswot");
+  if (wants("meco")) taps.add(&meco_taps, "meco");
+  if (wants("fisher")) taps.add(&fisher_taps, "fisher");
+
   run_pass(Pass::TrainForward, [&] {
     art.net->train();
     images = art.images.detach().clone();
     if (needed.count(Pass::InputJacobian)) images.requires_grad_(true);
-    ReluCodeTaps naswot_taps(images.size(0));
     ForwardContext ctx;
-    if (wants_naswot) ctx.taps = &naswot_taps;
+    if (!taps.empty()) ctx.taps = &taps;
     logits = art.net->forward(images, ctx);
-    if (wants_naswot) {
-      art.naswot_kernel = naswot_taps.kernel;
-      naswot_tap_seconds = naswot_taps.seconds;
-    }
+    art.num_classes = static_cast<int>(logits.size(1));
+    art.naswot_kernel = naswot_taps.kernel;
+    art.meco = meco_taps.sum;
   });
+
+  const bool graph_after_loss = needed.count(Pass::InputJacobian) || needed.count(Pass::NtkJacobian) ||
+                                needed.count(Pass::GraspHessian);
   run_pass(Pass::LossGrad, [&] {
-    auto loss = torch::nn::functional::cross_entropy(logits, art.labels);
-    auto grads = torch::autograd::grad({loss}, art.weights, {},
-                                       /*retain_graph=*/needed.count(Pass::InputJacobian) != 0,
+    loss = torch::nn::functional::cross_entropy(logits, art.labels);
+    std::vector<torch::Tensor> inputs = art.weights;
+    inputs.insert(inputs.end(), fisher_taps.outputs.begin(), fisher_taps.outputs.end());
+    // No create_graph here even when grasp is asked for: a double-backward-able graph changes
+    // the float results of the other gradient proxies; GraspHessian builds its own.
+    auto grads = torch::autograd::grad({loss}, inputs, {}, /*retain_graph=*/graph_after_loss,
                                        /*create_graph=*/false, /*allow_unused=*/true);
     for (size_t i = 0; i < grads.size(); ++i)
-      art.loss_grads.push_back(grads[i].defined() ? grads[i] : torch::zeros_like(art.weights[i]));
+      if (!grads[i].defined()) grads[i] = torch::zeros_like(inputs[i]);
+    const size_t nw = art.weights.size();
+    for (size_t i = 0; i < nw; ++i) art.loss_grads.push_back(grads[i].detach());
+    for (size_t i = nw; i < grads.size(); ++i) art.fisher_grads.push_back(grads[i].detach());
+    art.fisher_activations = fisher_taps.outputs;
+  });
+
+  run_pass(Pass::GraspHessian, [&] {
+    // GraSP's second pass: the loss gradient again, now with a graph, through the same forward.
+    auto grads = torch::autograd::grad({loss}, art.weights, {}, /*retain_graph=*/true,
+                                       /*create_graph=*/true, /*allow_unused=*/true);
+    for (size_t i = 0; i < grads.size(); ++i)
+      if (!grads[i].defined()) grads[i] = torch::zeros_like(art.weights[i]);
+    art.grasp_hg = grasp_hessian_gradient(grads, art.weights);
   });
 
   run_pass(Pass::InputJacobian, [&] {
-    auto grads = torch::autograd::grad({logits.sum()}, {images});
+    auto grads = torch::autograd::grad({logits.sum()}, {images}, {}, /*retain_graph=*/true);
     art.input_jacobian = grads[0].flatten(1);
   });
-  logits = torch::Tensor();
+
+  run_pass(Pass::NtkJacobian, [&] {
+    art.ntk = ntk_from_logits(logits, art.net->named_weight_parameters());
+  });
+  logits = images = loss = torch::Tensor();
+  for (auto& a : art.fisher_activations) a = a.detach();
 
   run_pass(Pass::Synflow, [&] {
-    auto shape = art.images.sizes().vec();
-    shape[0] = 1;
-    art.synflow_sum = synflow_pass(*art.net, input.make_network, shape);
+    art.synflow_sum = synflow_pass(*art.net, input.make_network, input_shape_of_one());
+  });
+  run_pass(Pass::HalfBatchGrads, [&] {
+    art.half_batch_grads = half_batch_gradients(*art.net, art.images, art.labels);
+  });
+  run_pass(Pass::PerSampleSigns, [&] {
+    art.sign_sums = per_sample_gradient_signs(*art.net, art.images, art.labels);
+  });
+  run_pass(Pass::Zen, [&] {
+    // Zen builds its own network: it needs neither the Build pass nor its tensors.
+    art.zen = zen_pass(input.make_network, input.images.sizes().vec(), input.seed, input.device);
+  });
+  run_pass(Pass::LinearRegions, [&] {
+    if (!input.make_thin_network)
+      throw std::runtime_error("no thin network is defined for this search space");
+    art.linear_regions = linear_region_pass(input.make_thin_network, input.seed);
   });
 
-  // Charge the naswot tap's time to naswot rather than to the shared forward.
+  // Charge tap time to the tapping proxies rather than to the shared forward.
   for (auto& pass : result.passes)
-    if (pass.pass == Pass::TrainForward) pass.seconds = std::max(0.0, pass.seconds - naswot_tap_seconds);
+    if (pass.pass == Pass::TrainForward) pass.seconds = std::max(0.0, pass.seconds - taps.total_seconds());
 
   std::map<Pass, const PassOutcome*> by_pass;
   for (const auto& pass : result.passes) by_pass[pass.pass] = &pass;
@@ -172,8 +293,7 @@ ArchScores score_architecture(const EngineInput& input,
       } catch (const std::exception& e) {
         out.failure = "proxy failed: " + describe(e);
       }
-      out.own_seconds = watch.seconds();
-      if (p->name == "naswot") out.own_seconds += naswot_tap_seconds;
+      out.own_seconds = watch.seconds() + taps.seconds_of(p->name);
     }
     result.proxies.push_back(std::move(out));
   }

@@ -16,6 +16,9 @@ namespace nbz {
 
 struct EngineInput {
   NetworkFactory make_network;  // called right after torch::manual_seed(seed)
+  // TE-NAS's thin variant of the same cell for linear_regions; empty = not defined for the space
+  // (linear_regions then fails with that reason).
+  NetworkFactory make_thin_network;
   std::uint64_t seed = 0;
   torch::Tensor images;  // [B, 3, H, W] float32, normalised
   torch::Tensor labels;  // [B] int64

@@ -1,10 +1,28 @@
-// Gradient-at-initialisation proxies (proxies.md section 2), semantics of zero-cost-nas
-// (Abdelfattah et al. 2021): per-tensor reductions in float32, summed over tensors.
+// Gradient-at-initialisation proxies (proxies.md section 2) and the two gradient-statistics
+// proxies of section 3 (zico, gradsign). Semantics of zero-cost-nas (Abdelfattah et al. 2021),
+// ZiCo (Li et al. 2023, NASLib's two half-batches) and GradSign (Zhang & Jia 2022): per-tensor
+// reductions in float32, summed over tensors in float64.
 #include <cmath>
 
 #include "proxies/proxy_functions.h"
 
 namespace nbz {
+namespace {
+
+// sum over tensors of f(W_t, G_t) reduced to a scalar per tensor.
+template <typename PerTensor>
+double sum_over_tensors(const std::vector<torch::Tensor>& w, const std::vector<torch::Tensor>& g,
+                        PerTensor per_tensor) {
+  double total = 0;
+  for (size_t i = 0; i < w.size(); ++i) total += per_tensor(w[i].detach(), g[i]).template item<double>();
+  return total;
+}
+
+torch::Tensor grad_or_zeros(const torch::Tensor& grad, const torch::Tensor& like) {
+  return grad.defined() ? grad : torch::zeros_like(like);
+}
+
+}  // namespace
 
 double proxy_grad_norm(const PassArtifacts& a) {
   double total = 0;
@@ -13,9 +31,98 @@ double proxy_grad_norm(const PassArtifacts& a) {
 }
 
 double proxy_snip(const PassArtifacts& a) {
+  return sum_over_tensors(a.weights, a.loss_grads,
+                          [](const torch::Tensor& w, const torch::Tensor& g) { return (w * g).abs().sum(); });
+}
+
+double proxy_plain(const PassArtifacts& a) {
+  return sum_over_tensors(a.weights, a.loss_grads,
+                          [](const torch::Tensor& w, const torch::Tensor& g) { return (w * g).sum(); });
+}
+
+std::vector<torch::Tensor> grasp_hessian_gradient(const std::vector<torch::Tensor>& grads_with_graph,
+                                                  const std::vector<torch::Tensor>& weights) {
+  torch::Tensor z;
+  for (const auto& g : grads_with_graph) {
+    auto term = (g.detach() * g).sum();
+    z = z.defined() ? z + term : term;
+  }
+  auto hg = torch::autograd::grad({z}, weights, {}, /*retain_graph=*/true, /*create_graph=*/false,
+                                  /*allow_unused=*/true);
+  for (size_t i = 0; i < hg.size(); ++i) hg[i] = grad_or_zeros(hg[i], weights[i]);
+  return hg;
+}
+
+double proxy_grasp(const PassArtifacts& a) {
+  // -theta * (H g), with zero-cost-nas's sign (accuracy correlates negatively with raw GraSP).
+  return sum_over_tensors(a.weights, a.grasp_hg,
+                          [](const torch::Tensor& w, const torch::Tensor& hg) { return (-w * hg).sum(); });
+}
+
+double proxy_fisher(const PassArtifacts& a) {
   double total = 0;
-  for (size_t i = 0; i < a.weights.size(); ++i)
-    total += (a.weights[i].detach() * a.loss_grads[i]).abs().sum().item<double>();
+  for (size_t i = 0; i < a.fisher_activations.size(); ++i) {
+    const auto act = a.fisher_activations[i].detach();
+    const auto& grad = a.fisher_grads[i];
+    // per sample and output channel: sum over spatial positions of act * dL/dact
+    auto g_nk = act.dim() > 2 ? (act * grad).sum({2, 3}) : act * grad;
+    total += g_nk.pow(2).mean(0).mul(0.5).abs().sum().item<double>();
+  }
+  return total;
+}
+
+std::vector<std::vector<torch::Tensor>> half_batch_gradients(SearchNetworkImpl& net,
+                                                             const torch::Tensor& images,
+                                                             const torch::Tensor& labels) {
+  net.train();
+  const auto weights = net.weighted_layer_weights();
+  const std::int64_t n = images.size(0);
+  std::vector<std::vector<torch::Tensor>> grads;
+  for (std::int64_t part = 0; part < 2; ++part) {
+    const std::int64_t begin = part * n / 2, end = (part + 1) * n / 2;
+    auto logits = net.forward(images.slice(0, begin, end));
+    auto loss = torch::nn::functional::cross_entropy(logits, labels.slice(0, begin, end));
+    auto g = torch::autograd::grad({loss}, weights, {}, false, false, /*allow_unused=*/true);
+    for (size_t i = 0; i < g.size(); ++i) g[i] = grad_or_zeros(g[i], weights[i]);
+    grads.push_back(std::move(g));
+  }
+  return grads;
+}
+
+double proxy_zico(const PassArtifacts& a) {
+  double total = 0;
+  const auto& g = a.half_batch_grads;
+  for (size_t layer = 0; layer < g[0].size(); ++layer) {
+    auto stacked = torch::stack({g[0][layer].flatten(), g[1][layer].flatten()}).to(torch::kFloat64);
+    auto sd = stacked.std(0, /*unbiased=*/false);
+    auto mean_abs = stacked.abs().mean(0);
+    auto nonzero = sd != 0;
+    const double s = (mean_abs.masked_select(nonzero) / sd.masked_select(nonzero)).sum().item<double>();
+    if (s != 0) total += std::log(s);  // ZiCo skips layers whose sum is 0
+  }
+  return total;
+}
+
+std::vector<torch::Tensor> per_sample_gradient_signs(SearchNetworkImpl& net,
+                                                     const torch::Tensor& images,
+                                                     const torch::Tensor& labels) {
+  net.train();
+  const auto weights = net.weighted_layer_weights();
+  std::vector<torch::Tensor> sums;
+  for (const auto& w : weights) sums.push_back(torch::zeros_like(w));
+  for (std::int64_t i = 0; i < images.size(0); ++i) {
+    auto logits = net.forward(images.slice(0, i, i + 1));
+    auto loss = torch::nn::functional::cross_entropy(logits, labels.slice(0, i, i + 1));
+    auto g = torch::autograd::grad({loss}, weights, {}, false, false, /*allow_unused=*/true);
+    for (size_t k = 0; k < g.size(); ++k)
+      if (g[k].defined()) sums[k] += g[k].sign();
+  }
+  return sums;
+}
+
+double proxy_gradsign(const PassArtifacts& a) {
+  double total = 0;
+  for (const auto& s : a.sign_sums) total += s.abs().sum().item<double>();
   return total;
 }
 

@@ -1,5 +1,6 @@
 // Internal to proxies/: what the passes produce and the functions that turn it into scores.
-// Each *_proxies.cpp file holds one family; proxies/engine.cpp binds them to catalog names.
+// Each *_proxies.cpp file holds one family (its passes, taps and reductions); proxies/engine.cpp
+// schedules the passes and binds the reductions to catalog names.
 #pragma once
 
 #include <torch/torch.h>
@@ -17,12 +18,21 @@ namespace nbz {
 struct PassArtifacts {
   SearchNetwork net;
   torch::Tensor images, labels;
+  int num_classes = 0;
   std::vector<torch::Tensor> weights;     // Conv/Linear weights of net
   double macs = 0;                        // Batch1Forward
   std::vector<torch::Tensor> loss_grads;  // LossGrad, aligned with weights
+  std::vector<torch::Tensor> grasp_hg;    // GraspHessian: H g, aligned with weights
+  std::vector<torch::Tensor> fisher_activations, fisher_grads;  // TrainForward taps + LossGrad
   torch::Tensor input_jacobian;           // InputJacobian, [B, C*H*W] float32
   torch::Tensor naswot_kernel;            // TrainForward with the ReLU-code tap, [B, B] float64
+  double meco = 0;                        // TrainForward with the module-output tap
   double synflow_sum = 0;                 // Synflow
+  double zen = 0;                         // Zen
+  std::vector<std::vector<torch::Tensor>> half_batch_grads;  // HalfBatchGrads: 2 x weights
+  std::vector<torch::Tensor> sign_sums;   // PerSampleSigns: sum_i sign(g_i), aligned with weights
+  double linear_regions = 0;              // LinearRegions
+  torch::Tensor ntk;                      // NtkJacobian: Theta, [B, B] float64
 };
 
 // --- architecture_proxies.cpp
@@ -39,6 +49,22 @@ double proxy_l2_norm(const PassArtifacts& a);
 // --- gradient_proxies.cpp
 double proxy_grad_norm(const PassArtifacts& a);
 double proxy_snip(const PassArtifacts& a);
+double proxy_plain(const PassArtifacts& a);
+double proxy_grasp(const PassArtifacts& a);
+double proxy_fisher(const PassArtifacts& a);
+double proxy_zico(const PassArtifacts& a);
+double proxy_gradsign(const PassArtifacts& a);
+// GraSP's Hessian-gradient product: H g = d(g_detached . g)/dW, g built with create_graph.
+std::vector<torch::Tensor> grasp_hessian_gradient(const std::vector<torch::Tensor>& grads_with_graph,
+                                                  const std::vector<torch::Tensor>& weights);
+// ZiCo's two minibatches: the two halves of the batch (NASLib), each forward + backward.
+std::vector<std::vector<torch::Tensor>> half_batch_gradients(SearchNetworkImpl& net,
+                                                             const torch::Tensor& images,
+                                                             const torch::Tensor& labels);
+// GradSign: sum_i sign(dL(x_i)/dW) with one batch-1 train-mode forward/backward per sample.
+std::vector<torch::Tensor> per_sample_gradient_signs(SearchNetworkImpl& net,
+                                                     const torch::Tensor& images,
+                                                     const torch::Tensor& labels);
 // The synflow pass: a float64 copy of `net` with |parameters|, BatchNorm removed, one all-ones
 // input of shape [1, C, H, W]; returns sum over Conv/Linear weights of |W * dR/dW|.
 double synflow_pass(const SearchNetworkImpl& net, const NetworkFactory& make_network,
@@ -47,16 +73,48 @@ double proxy_synflow(const PassArtifacts& a);
 double proxy_synflow_log(const PassArtifacts& a);
 
 // --- activation_proxies.cpp
-// Accumulates naswot's K from every ReLU input of the batched forward; times itself so the
-// engine can charge that time to naswot rather than to the shared forward.
+// Accumulates naswot's K from every ReLU input of the batched forward.
 class ReluCodeTaps : public ForwardTaps {
  public:
   explicit ReluCodeTaps(std::int64_t batch) : kernel(torch::zeros({batch, batch}, torch::kFloat64)) {}
   void relu_input(const torch::Tensor& x) override;
   torch::Tensor kernel;
-  double seconds = 0;
+};
+// MeCo: for every module output of the first image, the smallest eigenvalue of its channel
+// correlation matrix (NaN/inf entries -> 0), summed.
+class MecoTaps : public ForwardTaps {
+ public:
+  void module_output(const torch::Tensor& out) override;
+  double sum = 0;
+};
+// Collects Conv/Linear outputs (fisher's activations), kept in the autograd graph.
+class WeightedOutputTaps : public ForwardTaps {
+ public:
+  void weighted_output(const torch::Tensor& weight, const torch::Tensor& out) override;
+  std::vector<torch::Tensor> outputs;
 };
 double proxy_naswot(const PassArtifacts& a);
 double proxy_jacob_cov(const PassArtifacts& a);
+double proxy_epe_nas(const PassArtifacts& a);
+double proxy_meco(const PassArtifacts& a);
+// Zen-NAS on its own copy: Gaussian re-initialisation drawn after torch::manual_seed(seed).
+double zen_pass(const NetworkFactory& make_network, const std::vector<std::int64_t>& input_shape,
+                std::uint64_t seed, const torch::Device& device);
+double proxy_zen(const PassArtifacts& a);
+// TE-NAS linear regions on the thin network (see proxies/catalog.cpp for the input set).
+double linear_region_pass(const NetworkFactory& make_thin_network, std::uint64_t seed);
+double proxy_linear_regions(const PassArtifacts& a);
+
+// --- ntk_proxies.cpp
+// TE-NAS's empirical NTK from a batched train-mode forward: one backward of sum_c f_c(x_i) per
+// sample over the parameters named "weight"; Theta = J J^T in float64.
+torch::Tensor ntk_from_logits(const torch::Tensor& logits,
+                              const std::vector<torch::Tensor>& named_weights);
+double proxy_ntk_cond(const PassArtifacts& a);
+double proxy_ntk_trace(const PassArtifacts& a);
+double proxy_ntk_fro(const PassArtifacts& a);
+double proxy_ntk_mean(const PassArtifacts& a);
+double proxy_ntk_lambda_min(const PassArtifacts& a);
+double proxy_lga(const PassArtifacts& a);
 
 }  // namespace nbz

@@ -35,7 +35,8 @@ std::string pad(const std::string& s, size_t width) {
 
 std::string TruthKey::label() const {
   std::string d = dataset == "imagenet16-120" ? "imagenet16_120" : dataset;
-  return d + "_" + split + (epochs == 12 ? "_12ep" : "");
+  // 200 epochs is NB201's standard column; any other length (12, NB101's 4/12/36/108) is named.
+  return d + "_" + split + (epochs == 200 ? "" : "_" + std::to_string(epochs) + "ep");
 }
 
 std::vector<RunReport> correlation_report(db::ResultsDb& db) {

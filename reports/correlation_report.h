@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "benchmarks_db/results_db.h"
@@ -16,6 +17,12 @@ struct TruthKey {
   std::string dataset, split;
   int epochs = 0;
   std::string label() const;  // e.g. cifar10_test, cifar100_valid_12ep
+  bool operator<(const TruthKey& o) const {
+    return std::tie(dataset, split, epochs) < std::tie(o.dataset, o.split, o.epochs);
+  }
+  bool operator==(const TruthKey& o) const {
+    return dataset == o.dataset && split == o.split && epochs == o.epochs;
+  }
 };
 
 struct Correlation {

@@ -3,12 +3,16 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "benchmarks_db/results_db.h"
 #include "proxies/catalog.h"
 #include "reports/correlation_report.h"
+#include "reports/report_data.h"
+#include "reports/report_writer.h"
 #include "suite/cli_args.h"
 #include "suite/errors.h"
 #include "suite/sweep.h"
@@ -84,17 +88,82 @@ int cmd_sweep(const std::vector<std::string>& argv, const std::string& command_l
 }
 
 int cmd_report(const std::vector<std::string>& argv) {
-  ArgParser args("report", "Kendall tau-b and Spearman rho of every proxy against every "
-                           "ground-truth column, failures and seconds per architecture.");
-  args.option("db", "results database file", "", true);
+  ArgParser args("report",
+                 "Without --out/--html: Kendall tau-b and Spearman rho of every proxy against "
+                 "every ground-truth column, failures and seconds per architecture (text). "
+                 "With --out DIR: every table (LaTeX, Markdown, CSV), figure (SVG, PNG) and "
+                 "DIR/report.html; --table/--plots restrict what is written. With --html DIR: "
+                 "the self-contained page DIR/report.html.");
+  args.option("db", "results database file", "", true)
+      .option("out", "directory for tables (.tex/.md/.csv), figures (.svg/.png) and report.html")
+      .option("table", "with --out, only these tables: comma list of paper, proxy-corr, "
+                       "correlations, seeds, timing, provenance, or all")
+      .flag("plots", "with --out, write the figures (alone, or with the --table tables)")
+      .option("html", "directory for the self-contained page report.html")
+      .option("set", "architectures of the paper tables: all | sample | unique", "all")
+      .option("split", "ground-truth split: auto (test, else valid) | test | valid", "auto")
+      .option("epochs", "ground-truth training epochs (0 = the longest available)", "0")
+      .option("ndcg-k", "k of the paper table's nDCG@k column", "10")
+      .option("resamples", "bootstrap resamples", "1000")
+      .option("bootstrap-seed", "bootstrap seed", "0");
   if (!args.parse(argv)) {
     std::cout << args.help();
     return 0;
   }
-  if (access(args.str("db").c_str(), F_OK) != 0)
-    throw Error("results database '" + args.str("db") + "' does not exist");
-  db::ResultsDb database(args.str("db"));
-  report::print_correlation_report(report::correlation_report(database), std::cout);
+  const std::string db_path = args.str("db");
+  if (access(db_path.c_str(), F_OK) != 0)
+    throw Error("results database '" + db_path + "' does not exist");
+  const bool to_dir = args.is_set("out"), to_html = args.is_set("html");
+  if (!to_dir && (args.is_set("table") || args.is_set("plots")))
+    throw Error("--table and --plots write files: give --out DIR");
+  db::ResultsDb database(db_path);
+  if (!to_dir && !to_html) {
+    report::print_correlation_report(report::correlation_report(database), std::cout);
+    return 0;
+  }
+  report::ReportOptions options;
+  options.set = args.str("set");
+  options.split = args.str("split");
+  const auto epochs = args.integer("epochs"), ndcg_k = args.integer("ndcg-k");
+  const auto resamples = args.integer("resamples"), seed = args.integer("bootstrap-seed");
+  if (epochs < 0) throw Error("--epochs " + std::to_string(epochs) + " must be >= 0");
+  if (ndcg_k < 1) throw Error("--ndcg-k " + std::to_string(ndcg_k) + " must be >= 1");
+  if (resamples < 1 || resamples > 1000000)
+    throw Error("--resamples " + std::to_string(resamples) + " must be in 1..1000000");
+  if (seed < 0) throw Error("--bootstrap-seed " + std::to_string(seed) + " must be >= 0");
+  options.epochs = static_cast<int>(epochs);
+  options.ndcg_k = static_cast<std::size_t>(ndcg_k);
+  options.resamples = static_cast<int>(resamples);
+  options.bootstrap_seed = static_cast<std::uint64_t>(seed);
+
+  std::set<std::string> kinds;  // empty: all
+  if (args.is_set("table") && args.str("table") != "all") {
+    std::stringstream list(args.str("table"));
+    for (std::string kind; std::getline(list, kind, ',');) kinds.insert(kind);
+    if (kinds.empty()) throw Error("--table '' names no table");
+  }
+  const bool restricted = args.is_set("table") || args.is_set("plots");
+  const auto data = report::load_report_data(database);
+  // Everything is built when the page needs it; a restricted --out builds only what it writes.
+  const bool need_all = to_html || !restricted;
+  const auto everything = need_all ? report::build_report(data, options, {}, true)
+                                   : report::ReportBundle{};
+  if (to_dir) {
+    const auto bundle = restricted ? report::build_report(data, options, kinds,
+                                                          args.is_set("plots"))
+                                   : everything;
+    for (const auto& r : bundle.remarks) std::cerr << "nasbench report: " << r << "\n";
+    const auto written = report::write_bundle(bundle, args.str("out"));
+    for (const auto& f : written.files) std::cout << f << "\n";
+    for (const auto& w : written.warnings) std::cerr << "nasbench report: warning: " << w << "\n";
+    if (!restricted)
+      std::cout << report::write_html(data, everything, options, args.str("out")) << "\n";
+  }
+  if (to_html) {
+    if (!to_dir)
+      for (const auto& r : everything.remarks) std::cerr << "nasbench report: " << r << "\n";
+    std::cout << report::write_html(data, everything, options, args.str("html")) << "\n";
+  }
   return 0;
 }
 

@@ -18,10 +18,6 @@ std::string describe(const Cell& cell) {
          format_operations(cell) + ")";
 }
 
-torch::Tensor apply_bn(torch::nn::BatchNorm2d& bn, const torch::Tensor& x,
-                       const ForwardContext& ctx) {
-  return ctx.batchnorm ? bn->forward(x) : x;
-}
 
 // Same max-pool of TF with padding 'same': the padding is -inf, which max_pool2d's implicit
 // padding also is.
@@ -106,9 +102,9 @@ ConvBnReluImpl::ConvBnReluImpl(int in_channels, int out_channels, int kernel) {
 }
 
 torch::Tensor ConvBnReluImpl::forward(const torch::Tensor& x, const ForwardContext& ctx) {
-  auto y = conv->forward(x);
+  auto y = tapped_output(conv->forward(x), ctx);
   if (ctx.taps) ctx.taps->weighted_output(conv->weight, y);
-  return tapped_relu(apply_bn(bn, y, ctx), ctx);
+  return tapped_relu(tapped_batchnorm(bn, y, ctx), ctx);
 }
 
 CellModuleImpl::CellModuleImpl(const Cell& pruned_cell, int input_channels, int output_channels)
@@ -158,7 +154,7 @@ torch::Tensor CellModuleImpl::forward(const torch::Tensor& x, const ForwardConte
         values[ti] = ops_[ti]->forward(sum, ctx);
         break;
       case Op::MaxPool3x3:
-        values[ti] = max_pool_3x3(sum);
+        values[ti] = tapped_output(max_pool_3x3(sum), ctx);
         break;
     }
     if (cell_.has_edge(t, out)) concat.push_back(values[ti]);
@@ -166,11 +162,11 @@ torch::Tensor CellModuleImpl::forward(const torch::Tensor& x, const ForwardConte
   const bool input_to_output = cell_.has_edge(0, out);
   if (concat.empty()) {
     NBZ_ASSERT(input_to_output, "cell output without any input");
-    return projections_[static_cast<size_t>(out)]->forward(x, ctx);
+    return tapped_output(projections_[static_cast<size_t>(out)]->forward(x, ctx), ctx);
   }
   auto result = concat.size() == 1 ? concat[0] : torch::cat(concat, 1);
   if (input_to_output) result = result + projections_[static_cast<size_t>(out)]->forward(x, ctx);
-  return result;
+  return tapped_output(result, ctx);
 }
 
 NetworkImpl::NetworkImpl(const Cell& cell, const NetworkOptions& options)
@@ -207,7 +203,7 @@ torch::Tensor NetworkImpl::features(const torch::Tensor& x, const ForwardContext
   auto h = stem_->forward(x, ctx);
   size_t index = 0;
   for (int stack = 0; stack < options_.num_stacks; ++stack) {
-    if (stack > 0) h = downsample(h);
+    if (stack > 0) h = tapped_output(downsample(h), ctx);
     for (int i = 0; i < options_.cells_per_stack; ++i) h = cells_[index++]->forward(h, ctx);
   }
   return h;

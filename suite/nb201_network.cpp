@@ -13,16 +13,12 @@ torch::nn::BatchNorm2d make_bn(int channels) {
                                     .track_running_stats(true));
 }
 
-torch::Tensor apply_bn(torch::nn::BatchNorm2d& bn, const torch::Tensor& x,
-                       const ForwardContext& ctx) {
-  return ctx.batchnorm ? bn->forward(x) : x;
-}
 
 torch::Tensor tapped_conv(torch::nn::Conv2d& conv, const torch::Tensor& x,
                           const ForwardContext& ctx) {
   auto y = conv->forward(x);
   if (ctx.taps) ctx.taps->weighted_output(conv->weight, y);
-  return y;
+  return tapped_output(y, ctx);
 }
 
 }  // namespace
@@ -37,7 +33,7 @@ ReLUConvBNImpl::ReLUConvBNImpl(int in_channels, int out_channels, int kernel, in
 }
 
 torch::Tensor ReLUConvBNImpl::forward(const torch::Tensor& x, const ForwardContext& ctx) {
-  return apply_bn(bn, tapped_conv(conv, tapped_relu(x, ctx), ctx), ctx);
+  return tapped_batchnorm(bn, tapped_conv(conv, tapped_relu(x, ctx), ctx), ctx);
 }
 
 ReductionBlockImpl::ReductionBlockImpl(int in_channels, int out_channels) {
@@ -50,8 +46,9 @@ ReductionBlockImpl::ReductionBlockImpl(int in_channels, int out_channels) {
 
 torch::Tensor ReductionBlockImpl::forward(const torch::Tensor& x, const ForwardContext& ctx) {
   auto branch = conv_b->forward(conv_a->forward(x, ctx), ctx);
-  auto residual = tapped_conv(shortcut_conv, torch::avg_pool2d(x, {2, 2}, {2, 2}), ctx);
-  return residual + branch;
+  auto residual =
+      tapped_conv(shortcut_conv, tapped_output(torch::avg_pool2d(x, {2, 2}, {2, 2}), ctx), ctx);
+  return tapped_output(residual + branch, ctx);
 }
 
 CellModuleImpl::CellModuleImpl(const Cell& cell, int channels)
@@ -84,23 +81,26 @@ torch::Tensor CellModuleImpl::forward(const torch::Tensor& x, const ForwardConte
         out = convs_[static_cast<size_t>(e)]->forward(in, ctx);
         break;
       case Op::AvgPool3x3:
-        out = torch::avg_pool2d(in, {3, 3}, {1, 1}, {1, 1}, /*ceil_mode=*/false,
-                                /*count_include_pad=*/false);
+        out = tapped_output(torch::avg_pool2d(in, {3, 3}, {1, 1}, {1, 1}, /*ceil_mode=*/false,
+                                              /*count_include_pad=*/false),
+                            ctx);
         break;
     }
     auto& target = nodes[static_cast<size_t>(edge_target(e))];
     // Python's sum() adds left to right starting from 0: keep that order for identical bits.
     target = target.defined() ? target + out : out;
   }
-  return nodes[3];
+  return tapped_output(nodes[3], ctx);
 }
 
 NetworkImpl::NetworkImpl(const Cell& cell, const NetworkOptions& options) {
   NBZ_ASSERT(options.num_classes > 0, "num_classes must be positive");
   const int c = options.stem_channels;
-  stem_conv_ = register_module(
-      "stem_conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, c, 3).padding(1).bias(false)));
-  stem_bn_ = register_module("stem_bn", make_bn(c));
+  if (options.use_stem) {
+    stem_conv_ = register_module(
+        "stem_conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, c, 3).padding(1).bias(false)));
+    stem_bn_ = register_module("stem_bn", make_bn(c));
+  }
   int channels = c;
   int index = 0;
   for (int stage = 0; stage < 3; ++stage) {
@@ -118,7 +118,7 @@ NetworkImpl::NetworkImpl(const Cell& cell, const NetworkOptions& options) {
 }
 
 torch::Tensor NetworkImpl::features(const torch::Tensor& x, const ForwardContext& ctx) {
-  auto h = apply_bn(stem_bn_, tapped_conv(stem_conv_, x, ctx), ctx);
+  auto h = stem_conv_ ? tapped_batchnorm(stem_bn_, tapped_conv(stem_conv_, x, ctx), ctx) : x;
   for (auto& stage : stages_) {
     if (auto* cell = dynamic_cast<CellModuleImpl*>(stage.get())) {
       h = cell->forward(h, ctx);
@@ -126,7 +126,7 @@ torch::Tensor NetworkImpl::features(const torch::Tensor& x, const ForwardContext
       h = static_cast<ReductionBlockImpl*>(stage.get())->forward(h, ctx);
     }
   }
-  return tapped_relu(apply_bn(last_bn_, h, ctx), ctx);
+  return tapped_relu(tapped_batchnorm(last_bn_, h, ctx), ctx);
 }
 
 torch::Tensor NetworkImpl::classify(const torch::Tensor& pooled, const ForwardContext& ctx) {

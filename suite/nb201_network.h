@@ -13,6 +13,9 @@ struct NetworkOptions {
   int num_classes = 10;   // 10 CIFAR-10, 100 CIFAR-100, 120 ImageNet16-120
   int stem_channels = 16; // C
   int cells_per_stage = 5;  // N
+  // false = no stem: the first cell takes the input directly, which must then have C channels
+  // (TE-NAS's thin network for counting linear regions: C = 1, N = 1, 1-channel input).
+  bool use_stem = true;
 };
 
 // ReLU -> Conv k x k (no bias) -> BN: nor_conv_kxk and the halves of the reduction block.

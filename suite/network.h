@@ -19,6 +19,10 @@ class ForwardTaps {
   virtual void relu_input(const torch::Tensor& /*x*/) {}
   // Output of every Conv2d and Linear, with that layer's weight.
   virtual void weighted_output(const torch::Tensor& /*weight*/, const torch::Tensor& /*out*/) {}
+  // Output of every op-level module with a feature map (MeCo): each Conv2d, BatchNorm, ReLU and
+  // pooling op, and each cell / reduction block. Identity and zero edges compute nothing and are
+  // not reported.
+  virtual void module_output(const torch::Tensor& /*out*/) {}
 };
 
 struct ForwardContext {
@@ -55,10 +59,22 @@ using NetworkFactory = std::function<SearchNetwork()>;
 // Copies every parameter and buffer of `src` into `dst` (same architecture), converting dtype.
 void copy_network_state(const SearchNetworkImpl& src, SearchNetworkImpl& dst);
 
+// Reports a module output to the taps and passes it on.
+inline torch::Tensor tapped_output(const torch::Tensor& out, const ForwardContext& ctx) {
+  if (ctx.taps) ctx.taps->module_output(out);
+  return out;
+}
+
+// BatchNorm, or the identity when the context removes BatchNorm (synflow).
+inline torch::Tensor tapped_batchnorm(torch::nn::BatchNorm2d& bn, const torch::Tensor& x,
+                                      const ForwardContext& ctx) {
+  return ctx.batchnorm ? tapped_output(bn->forward(x), ctx) : x;
+}
+
 // Applies ReLU after reporting its input to the taps.
 inline torch::Tensor tapped_relu(const torch::Tensor& x, const ForwardContext& ctx) {
   if (ctx.taps) ctx.taps->relu_input(x);
-  return torch::relu(x);
+  return tapped_output(torch::relu(x), ctx);
 }
 
 }  // namespace nbz

@@ -104,17 +104,23 @@ SweepSetup prepare(const SweepOptions& o) {
   return s;
 }
 
-NetworkFactory nb201_factory(const nb201::Cell& cell, int num_classes) {
-  return [cell, num_classes] {
-    nb201::NetworkOptions opts;
-    opts.num_classes = num_classes;
+NetworkFactory nb201_factory(const nb201::Cell& cell, const nb201::NetworkOptions& opts) {
+  return [cell, opts] {
     return std::static_pointer_cast<SearchNetworkImpl>(std::make_shared<nb201::NetworkImpl>(cell, opts));
   };
 }
 
 EngineInput engine_input(const SweepSetup& s, const SweepOptions& o, const nb201::Cell& cell) {
   EngineInput in;
-  in.make_network = nb201_factory(cell, s.dataset.num_classes);
+  nb201::NetworkOptions full;
+  full.num_classes = s.dataset.num_classes;
+  in.make_network = nb201_factory(cell, full);
+  // TE-NAS's thin network for linear regions: C = 1, N = 1, no stem, 1-channel input.
+  nb201::NetworkOptions thin = full;
+  thin.stem_channels = 1;
+  thin.cells_per_stage = 1;
+  thin.use_stem = false;
+  in.make_thin_network = nb201_factory(cell, thin);
   in.seed = o.seed;
   in.images = s.images;
   in.labels = s.labels;

@@ -19,7 +19,8 @@ std::string temp_dir() {
 }
 
 // Writes n records whose label is i % 10 and whose pixel p of channel c is (i + c + p) % 256.
-std::string write_batch(const std::string& dir, const std::string& name, int n, int label_offset = 0) {
+std::string write_batch(const std::string& dir, const std::string& name, int n,
+                        int label_offset = 0) {
   const std::string path = dir + "/" + name;
   std::ofstream out(path, std::ios::binary);
   for (int i = 0; i < n; ++i) {
@@ -78,6 +79,18 @@ TEST(CifarBinary, MinibatchIsNormalisedAsTorchvisionDoes) {
   EXPECT_FLOAT_EQ(small.images[1], (18.5f / 255.0f - 0.4914f) / 0.2023f);
 }
 
+TEST(CifarBinary, MinibatchNeedsAWholeDownsamplingFactor) {
+  const auto dir = temp_dir();
+  const ImageSet set = read_cifar_binary({write_batch(dir, "a.bin", 2)});
+  // 8 px: 4 x 4 boxes; image 1, channel 0, output (0, 0) averages bytes 1 + 32 y + x over
+  // y, x in 0..3 -> 50.5.
+  const Minibatch tiny = make_minibatch(set, {1}, kCifar10Normalisation, 8);
+  ASSERT_EQ(tiny.images.size(), 3u * 64u);
+  EXPECT_FLOAT_EQ(tiny.images[0], (50.5f / 255.0f - 0.4914f) / 0.2023f);
+  EXPECT_THROW(make_minibatch(set, {0}, kCifar10Normalisation, 64), Error);  // no upsampling
+  EXPECT_THROW(make_minibatch(set, {0}, kCifar10Normalisation, 12), Error);  // 32 / 12
+}
+
 TEST(CifarBinary, MinibatchIndicesAreSeededAndDistinct) {
   const auto a = minibatch_indices(4000, 64, 0);
   EXPECT_EQ(a, minibatch_indices(4000, 64, 0));
@@ -91,6 +104,9 @@ TEST(Checksums, SharedDataVerifiesAndCorruptionIsNamed) {
   EXPECT_NO_THROW(verify_data_file(test::data_dir(), "cifar10/data_batch_1_first4000.bin"));
   const ImageSet train = load_cifar10_train(test::data_dir());
   EXPECT_EQ(train.size(), 4000);
+  EXPECT_EQ(train.description,
+            "CIFAR-10 train, exact pixels, the first 4000 images in official order "
+            "(cifar10/data_batch_1_first4000.bin, SHA-256 verified)");
 
   const auto dir = temp_dir();
   const auto good = write_batch(dir, "x.bin", 1);
@@ -102,17 +118,20 @@ TEST(Checksums, SharedDataVerifiesAndCorruptionIsNamed) {
     verify_data_file(dir, "y.bin");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(dir + "/y.bin' is corrupt"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(dir + "/y.bin' is corrupt"), std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(verify_data_file(dir, "z.bin"), Error);        // no entry
   EXPECT_THROW(verify_data_file("/nonexistent", "x.bin"), Error);  // no SHA256SUMS
 }
 
-TEST(Checksums, Sha256OfAKnownString) {
+TEST(Checksums, Sha256AndMd5OfAKnownString) {
   const auto dir = temp_dir();
   std::ofstream(dir + "/abc") << "abc";
   EXPECT_EQ(sha256_file(dir + "/abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(md5_file(dir + "/abc"), "900150983cd24fb0d6963f7d28e17f72");  // RFC 1321
+  EXPECT_THROW(md5_file(dir + "/missing"), Error);
 }
 
 }  // namespace

@@ -17,6 +17,14 @@ EngineInput nb201_input(const std::string& arch, std::uint64_t seed = 0) {
   in.make_network = [cell] {
     return std::static_pointer_cast<SearchNetworkImpl>(std::make_shared<nb201::NetworkImpl>(cell));
   };
+  in.make_thin_network = [cell] {
+    nb201::NetworkOptions thin;
+    thin.stem_channels = 1;
+    thin.cells_per_stage = 1;
+    thin.use_stem = false;
+    return std::static_pointer_cast<SearchNetworkImpl>(
+        std::make_shared<nb201::NetworkImpl>(cell, thin));
+  };
   in.seed = seed;
   torch::manual_seed(99);
   in.images = torch::randn({8, 3, 32, 32});
@@ -57,6 +65,15 @@ TEST(Engine, EachPassRunsOnceAndIsShared) {
   double params_share = out.passes[0].seconds / 4;
   EXPECT_NEAR(out.proxies[0].shared_seconds, expected, 1e-12);
   EXPECT_NEAR(out.proxies[3].shared_seconds, params_share, 1e-12);
+}
+
+TEST(Engine, LinearRegionsWithoutAThinNetworkIsAFailureRowWithTheReason) {
+  auto in = nb201_input(kArch);
+  in.make_thin_network = nullptr;
+  const auto out = score_architecture(in, resolve_proxy_list("params,linear_regions"));
+  EXPECT_TRUE(out.proxies[0].ok);
+  EXPECT_FALSE(out.proxies[1].ok);
+  EXPECT_NE(out.proxies[1].failure.find("no thin network"), std::string::npos);
 }
 
 TEST(Engine, DegenerateCellsGiveFailureRowsWithReasons) {

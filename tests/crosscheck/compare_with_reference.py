@@ -18,6 +18,13 @@ INDICES = list(range(64))
 # float32 reductions in different kernels differ in the last bits; float64 paths agree closely.
 REL_TOL = {"params": 0, "flops": 1e-12, "synflow": 1e-9, "synflow_log": 1e-12,
            "naswot": 1e-9, "jacob_cov": 1e-6, "l2_norm": 1e-6, "grad_norm": 1e-5, "snip": 1e-5}
+# Compared only when `nasbench score` reports them (the reference computes only what is compared,
+# so the test stays fast while the C++ side does not have them). Signed sums (plain, grasp) cancel
+# heavily, zico divides by |g1 - g2| and gradsign counts signs of float32 gradients: looser.
+OPTIONAL_REL_TOL = {"plain": 1e-3, "grasp": 1e-3, "fisher": 1e-4, "epe_nas": 1e-6, "zen": 1e-5,
+                    "meco": 1e-4, "zico": 1e-3, "gradsign": 1e-4, "ntk_cond": 1e-4,
+                    "ntk_trace": 1e-5, "ntk_fro": 1e-5, "ntk_mean": 1e-5, "ntk_lambda_min": 1e-4,
+                    "lga": 1e-5, "gradalign": 1e-5, "gradalign_gram": 1e-4}
 
 
 def main():
@@ -28,19 +35,28 @@ def main():
         print("skipped: this python has no torch (install Debian's python3-torch)")
         return 77
     here = os.path.dirname(os.path.abspath(__file__))
+    cpp = {}
+    for a in ARCHS:
+        cpp[a] = json.loads(subprocess.run(
+            [binary, "score", "--arch-index", str(a), "--seed", str(SEED),
+             "--batch-indices", ",".join(map(str, INDICES)), "--threads", "1", "--data", data,
+             "--proxies", ",".join(REL_TOL)],
+            check=True, capture_output=True, text=True).stdout)
+    tolerances = dict(REL_TOL)
+    for name, tol in OPTIONAL_REL_TOL.items():
+        if all(name in cpp[a]["proxies"] for a in ARCHS):
+            tolerances[name] = tol
     ref_cmd = [sys.executable, os.path.join(here, "nb201_reference.py"), "--data", data,
-               "--seed", str(SEED), "--indices", ",".join(map(str, INDICES)), "--threads", "1"]
+               "--seed", str(SEED), "--indices", ",".join(map(str, INDICES)), "--threads", "1",
+               "--proxies", ",".join(tolerances)]
     for a in ARCHS:
         ref_cmd += ["--arch-index", str(a)]
     reference = json.loads(subprocess.run(ref_cmd, check=True, capture_output=True,
                                           text=True).stdout)
     failures, compared = [], 0
     for ref in reference["results"]:
-        ours = json.loads(subprocess.run(
-            [binary, "score", "--arch-index", str(ref["arch_index"]), "--seed", str(SEED),
-             "--batch-indices", ",".join(map(str, INDICES)), "--threads", "1", "--data", data],
-            check=True, capture_output=True, text=True).stdout)
-        for name, tol in REL_TOL.items():
+        ours = cpp[ref["arch_index"]]
+        for name, tol in tolerances.items():
             expected = ref["proxies"][name]
             got = ours["proxies"][name]
             compared += 1

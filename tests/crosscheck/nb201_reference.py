@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Independent plain-PyTorch reference for the NAS-Bench-201 network and the
 zero-cost proxies params, flops, l2_norm, grad_norm, snip, synflow (+ log),
-naswot and jacob_cov.
+naswot and jacob_cov; plain, grasp, fisher, epe_nas, zen, meco, zico, gradsign,
+the NTK family (ntk_cond, ntk_trace, ntk_fro, ntk_mean, ntk_lambda_min, lga) and
+gradalign / gradalign_gram come from the sibling module nb201_more_proxies.py.
 
 Used as a cross-check for the C++/LibTorch implementation: both sides build
 the network from torch.manual_seed(seed) with the same module construction
@@ -10,7 +12,8 @@ order, so weights are bit-identical and scores must agree to float tolerance.
 Run with Debian's interpreter (it has torch + numpy):
 
   /usr/bin/python3 tests/crosscheck/nb201_reference.py --data /work/shared/data \
-      --seed 0 --indices 0,1,...,63 --threads 1 --arch-index 0 [--arch-index 5] [--classes 10]
+      --seed 0 --indices 0,1,...,63 --threads 1 --arch-index 0 [--arch-index 5] [--classes 10] \
+      [--input-size 32|16] [--proxies LIST]
   /usr/bin/python3 tests/crosscheck/nb201_reference.py --data /work/shared/data --check-params 300
 
 See tests/crosscheck/README.md for the semantics followed by each proxy.
@@ -30,6 +33,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nb201_more_proxies as more  # noqa: E402
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
@@ -155,11 +161,15 @@ class NB201Net(nn.Module):
         self.global_pooling = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_prev, classes)
 
-    def forward(self, x):
+    def forward_features(self, x):
+        """Feature map before global average pooling (after the head BN + ReLU)."""
         x = self.stem(x)
         for cell in self.cells:
             x = cell(x)
-        x = self.lastact(x)
+        return self.lastact(x)
+
+    def forward(self, x):
+        x = self.forward_features(x)
         x = self.global_pooling(x)
         x = x.view(x.size(0), -1)
         return self.classifier(x)
@@ -184,7 +194,7 @@ def weight_layers(net):
 # Data
 # --------------------------------------------------------------------------------------------
 
-def load_minibatch(data_dir, indices):
+def load_minibatch(data_dir, indices, size=IMAGE_SIDE):
     path = os.path.join(data_dir, "cifar10", "data_batch_1_first4000.bin")
     if not os.path.exists(path):
         path = os.path.join(data_dir, "data_batch_1_first4000.bin")
@@ -201,7 +211,21 @@ def load_minibatch(data_dir, indices):
     pix = torch.from_numpy(np.ascontiguousarray(sel[:, 1:])).reshape(-1, 3, IMAGE_SIDE, IMAGE_SIDE)
     # torchvision semantics: ToTensor = byte.float().div(255); Normalize = sub_(mean).div_(std)
     # with mean/std as float32 tensors. All arithmetic in float32.
-    x = pix.to(torch.float32).div(255.0)
+    if size == IMAGE_SIDE:
+        x = pix.to(torch.float32).div(255.0)
+    else:
+        # ImageNet16-120 surrogate, the C++ make_minibatch arithmetic: per output pixel a float32
+        # sum of the f x f bytes (row dy, then column dx; exact, all integers), then
+        # sum / (f*f) / 255 as two float32 divisions, then (v - mean) / std.
+        if size <= 0 or IMAGE_SIDE % size != 0:
+            raise ValueError("input size must divide %d" % IMAGE_SIDE)
+        f = IMAGE_SIDE // size
+        blocks = pix.to(torch.float32).reshape(-1, 3, size, f, size, f)
+        acc = torch.zeros(blocks.shape[0], 3, size, size, dtype=torch.float32)
+        for dy in range(f):
+            for dx in range(f):
+                acc = acc + blocks[:, :, :, dy, :, dx]
+        x = acc.div(float(f * f)).div(255.0)
     mean = torch.tensor(CIFAR_MEAN, dtype=torch.float32).view(1, 3, 1, 1)
     std = torch.tensor(CIFAR_STD, dtype=torch.float32).view(1, 3, 1, 1)
     x = x.sub(mean).div(std).contiguous()
@@ -396,7 +420,104 @@ def finite_or_none(v, name, nonfinite):
     return v
 
 
-def evaluate(arch_index, arch, seed, classes, x, y):
+# Proxy groups: one computation each (on its own deepcopy), giving the listed proxy names.
+# Order = evaluation order = key order in the JSON "proxies" object.
+def _g_params(fresh, x, y, ctx):
+    return {"params": proxy_params(fresh())}, {}
+
+
+def _g_flops(fresh, x, y, ctx):
+    v, macs = proxy_flops(fresh(), ctx["side"])
+    return {"flops": v}, {"macs": macs}
+
+
+def _g_l2(fresh, x, y, ctx):
+    v, v64 = proxy_l2_norm(fresh())
+    return {"l2_norm": v}, {"l2_norm_f64sum": v64}
+
+
+def _g_grad_norm(fresh, x, y, ctx):
+    v, v64 = proxy_grad_norm(fresh(), x, y)
+    return {"grad_norm": v}, {"grad_norm_f64sum": v64}
+
+
+def _g_snip(fresh, x, y, ctx):
+    v, v64 = proxy_snip(fresh(), x, y)
+    return {"snip": v}, {"snip_f64sum": v64}
+
+
+def _g_synflow(fresh, x, y, ctx):
+    v, vlog = proxy_synflow(fresh(), ctx["side"])
+    return {"synflow": v, "synflow_log": vlog}, {}
+
+
+def _g_naswot(fresh, x, y, ctx):
+    v, sign, count = proxy_naswot(fresh(), x)
+    return {"naswot": v}, {"naswot_sign": sign, "naswot_relu_count": count}
+
+
+def _g_jacob_cov(fresh, x, y, ctx):
+    jc = proxy_jacob_cov(fresh(), x)
+    extras = {}
+    if jc["eig"][1] != 0.0:
+        extras["jacob_cov_imag"] = jc["eig"][1]
+    extras["jacob_cov_eigvalsh"] = jc["eigvalsh"][0]
+    return {"jacob_cov": jc["eig"][0]}, extras
+
+
+PROXY_GROUPS = [
+    ("params", ("params",), _g_params),
+    ("flops", ("flops",), _g_flops),
+    ("l2_norm", ("l2_norm",), _g_l2),
+    ("grad_norm", ("grad_norm",), _g_grad_norm),
+    ("snip", ("snip",), _g_snip),
+    ("synflow", ("synflow", "synflow_log"), _g_synflow),
+    ("naswot", ("naswot",), _g_naswot),
+    ("jacob_cov", ("jacob_cov",), _g_jacob_cov),
+    ("plain", ("plain",), lambda fresh, x, y, ctx: more.compute_plain(fresh(), x, y)),
+    ("grasp", ("grasp",), lambda fresh, x, y, ctx: more.compute_grasp(fresh(), x, y)),
+    ("fisher", ("fisher",), lambda fresh, x, y, ctx: more.compute_fisher(fresh(), x, y)),
+    ("epe_nas", ("epe_nas",),
+     lambda fresh, x, y, ctx: more.compute_epe_nas(fresh(), x, y, ctx["classes"])),
+    ("zen", ("zen",), lambda fresh, x, y, ctx: more.compute_zen(fresh(), x.shape, ctx["seed"])),
+    ("meco", ("meco",), lambda fresh, x, y, ctx: more.compute_meco(fresh(), x)),
+    ("zico", ("zico",), lambda fresh, x, y, ctx: more.compute_zico(fresh(), x, y)),
+    ("gradsign", ("gradsign",), lambda fresh, x, y, ctx: more.compute_gradsign(fresh(), x, y)),
+    ("ntk", ("ntk_cond", "ntk_trace", "ntk_fro", "ntk_mean", "ntk_lambda_min", "lga"),
+     lambda fresh, x, y, ctx: more.compute_ntk(fresh(), x, y)),
+    ("gradalign", ("gradalign", "gradalign_gram"),
+     lambda fresh, x, y, ctx: more.compute_gradalign(fresh(), x, y)),
+]
+ALL_PROXIES = [name for _, names, _ in PROXY_GROUPS for name in names]
+
+
+def resolve_proxies(spec):
+    """--proxies LIST: comma-separated proxy names (the keys of the JSON "proxies" object), plus
+    'ntk' = the six NTK values and 'all' = everything. A name selects only itself (e.g.
+    'synflow' without 'synflow_log'), although its whole group is computed. Returns the
+    requested names in canonical order."""
+    if spec is None or spec.strip() in ("", "all"):
+        return list(ALL_PROXIES)
+    groups = {g: names for g, names, _ in PROXY_GROUPS}
+    want = set()
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if item == "all":
+            want.update(ALL_PROXIES)
+        elif item in ALL_PROXIES:
+            want.add(item)
+        elif item in groups:
+            want.update(groups[item])
+        else:
+            raise ValueError("unknown proxy %r (known: %s, groups: ntk, all)"
+                             % (item, ", ".join(ALL_PROXIES)))
+    return [n for n in ALL_PROXIES if n in want]
+
+
+def evaluate(arch_index, arch, seed, classes, x, y, proxies=None, side=IMAGE_SIDE):
+    wanted = list(ALL_PROXIES) if proxies is None else list(proxies)
     base = build_net(arch, seed, classes)
     fresh = lambda: copy.deepcopy(base)  # noqa: E731
 
@@ -408,20 +529,17 @@ def evaluate(arch_index, arch, seed, classes, x, y):
     with torch.no_grad():
         res["logits_sum"] = float(net(x).sum().item())
 
+    ctx = {"seed": seed, "classes": classes, "side": side}
     p = {}
     extras = {}
-    p["params"] = proxy_params(fresh())
-    p["flops"], extras["macs"] = proxy_flops(fresh())
-    p["l2_norm"], extras["l2_norm_f64sum"] = proxy_l2_norm(fresh())
-    p["grad_norm"], extras["grad_norm_f64sum"] = proxy_grad_norm(fresh(), x, y)
-    p["snip"], extras["snip_f64sum"] = proxy_snip(fresh(), x, y)
-    p["synflow"], p["synflow_log"] = proxy_synflow(fresh())
-    p["naswot"], extras["naswot_sign"], extras["naswot_relu_count"] = proxy_naswot(fresh(), x)
-    jc = proxy_jacob_cov(fresh(), x)
-    p["jacob_cov"] = jc["eig"][0]
-    if jc["eig"][1] != 0.0:
-        extras["jacob_cov_imag"] = jc["eig"][1]
-    extras["jacob_cov_eigvalsh"] = jc["eigvalsh"][0]
+    for _, names, fn in PROXY_GROUPS:
+        if not any(n in wanted for n in names):
+            continue
+        gp, gx = fn(fresh, x, y, ctx)
+        for n in names:
+            if n in wanted:
+                p[n] = gp[n]
+        extras.update(gx)
 
     nonfinite = {}
     res["proxies"] = {k: finite_or_none(v, k, nonfinite) for k, v in p.items()}
@@ -479,7 +597,12 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--arch-index", type=int, action="append", default=[])
     ap.add_argument("--arch", action="append", default=[], help="explicit arch string (index -1)")
-    ap.add_argument("--classes", type=int, default=10)
+    ap.add_argument("--classes", type=int, default=10,
+                    help="classifier outputs: 10 (CIFAR-10), 100 (CIFAR-100), 120 (ImageNet16-120)")
+    ap.add_argument("--input-size", type=int, default=IMAGE_SIDE, choices=(32, 16),
+                    help="32, or 16 = the ImageNet16-120 surrogate (2x2 box average)")
+    ap.add_argument("--proxies", default="all",
+                    help="comma list of proxy names (or groups: ntk, all); default all")
     ap.add_argument("--check-params", type=int, default=0, metavar="N")
     args = ap.parse_args()
 
@@ -490,8 +613,12 @@ def main():
         ok = check_params(rows, args.check_params, args.seed)
         sys.exit(0 if ok else 1)
 
+    try:
+        wanted = resolve_proxies(args.proxies)
+    except ValueError as e:
+        ap.error(str(e))
     indices = parse_indices(args.indices)
-    x, y = load_minibatch(args.data, indices)
+    x, y = load_minibatch(args.data, indices, args.input_size)
     jobs = [(i, rows[i][0]) for i in args.arch_index] + [(-1, a) for a in args.arch]
     if not jobs:
         ap.error("give at least one --arch-index (or --arch)")
@@ -501,10 +628,13 @@ def main():
         "seed": args.seed,
         "threads": args.threads,
         "classes": args.classes,
+        "input_size": args.input_size,
+        "proxies_requested": wanted,
         "indices": indices,
         "labels": [int(v) for v in y.tolist()],
         "input_sum": float(x.double().sum().item()),
-        "results": [evaluate(i, a, args.seed, args.classes, x, y) for i, a in jobs],
+        "results": [evaluate(i, a, args.seed, args.classes, x, y, wanted, args.input_size)
+                    for i, a in jobs],
     }
     json.dump(out, sys.stdout, allow_nan=False)
     sys.stdout.write("\n")

@@ -1,0 +1,68 @@
+// The NTK family (proxies.md section 4), TE-NAS recipe: per-sample backward of the summed logits
+// through one batched train-mode forward, parameters whose name contains "weight", Theta = J J^T
+// in float64, eigenvalues ascending from a symmetric solver.
+#include <cmath>
+
+#include "proxies/proxy_functions.h"
+
+namespace nbz {
+
+torch::Tensor ntk_from_logits(const torch::Tensor& logits,
+                              const std::vector<torch::Tensor>& named_weights) {
+  const std::int64_t b = logits.size(0);
+  std::int64_t p = 0;
+  for (const auto& w : named_weights) p += w.numel();
+  // J in float32 (B x P can be hundreds of MB), Theta accumulated in float64 by column blocks.
+  auto j = torch::empty({b, p}, logits.options());
+  for (std::int64_t i = 0; i < b; ++i) {
+    auto grads = torch::autograd::grad({logits[i].sum()}, named_weights, {}, /*retain_graph=*/true,
+                                       /*create_graph=*/false, /*allow_unused=*/true);
+    std::int64_t offset = 0;
+    for (size_t k = 0; k < grads.size(); ++k) {
+      const auto n = named_weights[k].numel();
+      auto row = j[i].narrow(0, offset, n);
+      if (grads[k].defined()) {
+        row.copy_(grads[k].flatten());
+      } else {
+        row.zero_();  // TE-NAS skips parameters without a gradient: zeros add nothing to Theta
+      }
+      offset += n;
+    }
+  }
+  auto theta = torch::zeros({b, b}, logits.options().dtype(torch::kFloat64));
+  constexpr std::int64_t kBlock = 1 << 18;
+  for (std::int64_t start = 0; start < p; start += kBlock) {
+    auto block = j.narrow(1, start, std::min(kBlock, p - start)).to(torch::kFloat64);
+    theta += torch::matmul(block, block.t());
+  }
+  return theta;
+}
+
+namespace {
+
+torch::Tensor eigenvalues(const PassArtifacts& a) { return torch::linalg_eigvalsh(a.ntk); }
+
+}  // namespace
+
+double proxy_ntk_cond(const PassArtifacts& a) {
+  auto v = eigenvalues(a);
+  return (v[-1] / v[0]).item<double>();
+}
+
+double proxy_ntk_trace(const PassArtifacts& a) { return a.ntk.trace().item<double>(); }
+
+double proxy_ntk_fro(const PassArtifacts& a) { return a.ntk.norm().item<double>(); }
+
+double proxy_ntk_mean(const PassArtifacts& a) { return a.ntk.mean().item<double>(); }
+
+double proxy_ntk_lambda_min(const PassArtifacts& a) { return eigenvalues(a)[0].item<double>(); }
+
+double proxy_lga(const PassArtifacts& a) {
+  auto y = a.labels.to(a.ntk.device());
+  auto l = 2.0 * (y.unsqueeze(0) == y.unsqueeze(1)).to(torch::kFloat64) - 1.0;
+  auto theta_c = a.ntk - a.ntk.mean();
+  auto l_c = l - l.mean();
+  return ((theta_c * l_c).sum() / (theta_c.norm() * l_c.norm())).item<double>();
+}
+
+}  // namespace nbz

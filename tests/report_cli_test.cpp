@@ -1,0 +1,171 @@
+// `nasbench report` end to end through the real CLI: one command regenerates every table, figure
+// and the HTML page from a database alone; --table / --plots / --html write only what they name;
+// bad input is an error naming the value.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "benchmarks_db/results_db.h"
+
+namespace {
+
+std::string temp_dir() {
+  char tmpl[] = "/tmp/nbz_report_cli_XXXXXX";
+  return mkdtemp(tmpl);
+}
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+// Runs the CLI with arguments (no shell), capturing stdout and stderr through files.
+Result run_cli(const std::vector<std::string>& args, const std::string& dir) {
+  const std::string out_path = dir + "/stdout.txt", err_path = dir + "/stderr.txt";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE* out = std::fopen(out_path.c_str(), "w");
+    FILE* err = std::fopen(err_path.c_str(), "w");
+    dup2(fileno(out), STDOUT_FILENO);
+    dup2(fileno(err), STDERR_FILENO);
+    std::vector<std::string> full = {NBZ_CLI_PATH, "report"};
+    full.insert(full.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : full) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  Result r;
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream o(out_path), e(err_path);
+  std::stringstream so, se;
+  so << o.rdbuf();
+  se << e.rdbuf();
+  r.out = so.str();
+  r.err = se.str();
+  return r;
+}
+
+std::set<std::string> files_in(const std::string& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    names.insert(entry.path().filename().string());
+  return names;
+}
+
+// Twelve NB201 architectures, two proxies, one cifar10 run, CIFAR-10 and CIFAR-100 truth.
+std::string make_db(const std::string& dir) {
+  const std::string path = dir + "/results.sqlite";
+  nbz::db::ResultsDb db(path);
+  std::vector<nbz::db::ArchRow> archs;
+  std::vector<nbz::db::TruthRow> truth;
+  for (std::int64_t i = 0; i < 12; ++i) {
+    archs.push_back({i, "arch" + std::to_string(i), "key" + std::to_string(i % 10)});
+    truth.push_back({i, "cifar10", "test", 200, 80.0 + static_cast<double>(i)});
+    truth.push_back({i, "cifar100", "test", 200, 60.0 + static_cast<double>((i * 5) % 12)});
+  }
+  const auto ids = db.ensure_architectures("nb201", archs);
+  db.import_truth("nb201", "test.csv", truth);
+  const auto proxies = db.ensure_proxies({{"params", 1, "architecture", "score", "build", "", "p"},
+                                          {"snip", 1, "gradient", "score", "build", "", "s"}});
+  nbz::db::RunRecord run;
+  run.config_key = "cli-test";
+  run.space = "nb201";
+  run.dataset = "cifar10";
+  run.images = "cifar10 training images";
+  run.batch_indices = "[]";
+  run.device = "cpu";
+  run.device_name = "Test CPU";
+  run.blas = "test blas";
+  run.torch_version = run.code_version = run.build = run.host = run.cpu = "test";
+  run.options_json = "{}";
+  const auto run_id = db.find_or_create_run(run);
+  const auto session = db.begin_session(run_id, "nasbench sweep --cli-test", "host", "test");
+  for (std::int64_t i = 0; i < 12; ++i) {
+    nbz::db::ScoreRow p{proxies.at("params"), true, double(i), double(i), "", 0.001, 0.002};
+    nbz::db::ScoreRow s{proxies.at("snip"), true, double(i % 4), double(i % 4), "", 0.01, 0.02};
+    db.store_arch_result(run_id, session, ids.at(i), {p, s}, {});
+  }
+  db.end_session(session, "completed");
+  return path;
+}
+
+TEST(ReportCli, OneCommandWritesEveryTableFigureAndThePage) {
+  const auto dir = temp_dir();
+  const auto db = make_db(dir);
+  const auto r = run_cli({"--db", db, "--out", dir + "/all"}, dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto files = files_in(dir + "/all");
+  for (const char* stem : {"paper_nb201", "proxy_corr_nb201", "correlations_run1", "timing_nb201",
+                           "runs", "sessions"})
+    for (const char* ext : {".tex", ".md", ".csv"})
+      EXPECT_TRUE(files.count(std::string(stem) + ext)) << stem << ext;
+  for (const char* stem : {"tau_nb201", "scatter_run1", "timing_nb201"}) {
+    EXPECT_TRUE(files.count(std::string(stem) + ".svg")) << stem;
+    if (r.err.find("rsvg-convert") == std::string::npos) {
+      EXPECT_TRUE(files.count(std::string(stem) + ".png")) << stem;
+    }
+  }
+  EXPECT_TRUE(files.count("report.html"));
+  EXPECT_NE(r.out.find(dir + "/all/paper_nb201.md"), std::string::npos) << r.out;
+  std::ifstream md(dir + "/all/paper_nb201.md");
+  std::stringstream text;
+  text << md.rdbuf();
+  EXPECT_NE(text.str().find("| params | **1.000** | **1.000** | **1.000** |"), std::string::npos)
+      << text.str();
+  EXPECT_NE(text.str().find("CIFAR-100‡ KT"), std::string::npos);
+}
+
+TEST(ReportCli, TableAndHtmlWriteOnlyWhatTheyName) {
+  const auto dir = temp_dir();
+  const auto db = make_db(dir);
+  auto r = run_cli({"--db", db, "--table", "paper", "--out", dir + "/paper"}, dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(files_in(dir + "/paper"),
+            (std::set<std::string>{"paper_nb201.tex", "paper_nb201.md", "paper_nb201.csv"}));
+  r = run_cli({"--db", db, "--table", "timing,proxy-corr", "--out", dir + "/two"}, dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(files_in(dir + "/two").size(), 6u);
+  r = run_cli({"--db", db, "--html", dir + "/page"}, dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(files_in(dir + "/page"), std::set<std::string>{"report.html"});
+  // Without --out or --html: the text report, as before.
+  r = run_cli({"--db", db}, dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Kendall tau-b / Spearman rho"), std::string::npos) << r.out;
+}
+
+TEST(ReportCli, BadInputIsAnErrorNamingIt) {
+  const auto dir = temp_dir();
+  const auto db = make_db(dir);
+  auto r = run_cli({"--db", db, "--table", "papers", "--out", dir + "/x"}, dir);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("'papers'"), std::string::npos) << r.err;
+  r = run_cli({"--db", db, "--set", "everything", "--out", dir + "/x"}, dir);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("'everything'"), std::string::npos) << r.err;
+  r = run_cli({"--db", db, "--epochs", "36", "--html", dir + "/x"}, dir);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--epochs 36"), std::string::npos) << r.err;
+  r = run_cli({"--db", db, "--table", "paper"}, dir);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--out"), std::string::npos) << r.err;
+  r = run_cli({"--db", dir + "/missing.sqlite", "--out", dir + "/x"}, dir);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find(dir + "/missing.sqlite"), std::string::npos) << r.err;
+  std::ofstream(dir + "/file") << "not a directory";
+  r = run_cli({"--db", db, "--out", dir + "/file/sub"}, dir);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find(dir + "/file/sub"), std::string::npos) << r.err;
+}
+
+}  // namespace
