@@ -20,6 +20,7 @@ const char* pass_name(Pass pass) {
     case Pass::HalfBatchGrads: return "half_batch_grads";
     case Pass::PerSampleSigns: return "per_sample_signs";
     case Pass::LinearRegions: return "linear_regions_pass";
+    case Pass::Nngp: return "nngp_pass";
   }
   return "?";
 }
@@ -94,6 +95,15 @@ const std::vector<ProxyInfo>& proxy_catalog() {
          "smallest eigenvalue of Theta (Zhu et al. 2022)"});
     add({"lga", 1, "ntk", false, ntk, true, true, true, ntk_params + ";L=+1 same label,-1 else",
          "Label-Gradient Alignment: centred cosine of Theta and the label kernel (Mok et al. 2022)"});
+    const std::string nngp_params =
+        "n_train,n_val,M,images from the run;bn=one train-mode batch of 100 (cumulative stats);"
+        "features=eval-mode global pool;eps=logspace(-7,2,20) * tr(K)/n;targets=onehot-0.1";
+    add({"nngp_acc", 1, "nngp", false, {Pass::Nngp}, true, true, false, nngp_params,
+         "validation accuracy of the Monte-Carlo NNGP, best over the eps grid"});
+    add({"nngp_best_eps", 1, "nngp", true, {Pass::Nngp}, true, true, false, nngp_params,
+         "the smallest eps reaching nngp_acc"});
+    add({"nngp_val_loss", -1, "nngp", true, {Pass::Nngp}, true, true, false, nngp_params,
+         "mean squared error of the GP mean against one-hot - 0.1 targets at the best eps"});
     return c;
   }();
   return catalog;
@@ -104,7 +114,7 @@ const ProxyInfo& find_proxy(const std::string& name) {
     if (p.name == name) return p;
   std::string known;
   for (const auto& p : proxy_catalog()) known += (known.empty() ? "" : ", ") + p.name;
-  throw Error("unknown proxy '" + name + "' (known: " + known + "; groups: all, zc, ntk)");
+  throw Error("unknown proxy '" + name + "' (known: " + known + "; groups: all, zc, ntk, nngp)");
 }
 
 std::vector<const ProxyInfo*> resolve_proxy_list(const std::string& list) {
@@ -119,9 +129,11 @@ std::vector<const ProxyInfo*> resolve_proxy_list(const std::string& list) {
   for (size_t pos = 0; pos <= list.size(); ++pos) {
     if (pos == list.size() || list[pos] == ',') {
       if (item.empty()) throw Error("empty entry in proxy list '" + list + "'");
-      if (item == "all" || item == "zc" || item == "ntk") {
-        for (const auto& p : proxy_catalog())
-          if (item == "all" || (item == "ntk") == (p.family == "ntk")) take(&p);
+      if (item == "all" || item == "zc" || item == "ntk" || item == "nngp") {
+        for (const auto& p : proxy_catalog()) {
+          const bool classic = p.family != "ntk" && p.family != "nngp";
+          if (item == "all" || (item == "zc" ? classic : p.family == item)) take(&p);
+        }
       } else {
         take(&find_proxy(item));
       }

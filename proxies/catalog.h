@@ -23,13 +23,14 @@ enum class Pass {
   HalfBatchGrads, // loss gradients of the two halves of the batch, each its own forward
   PerSampleSigns, // one batch-1 forward/backward per sample, signs of the loss gradient summed
   LinearRegions,  // TE-NAS's thin network on 3000 random 1x3x3 inputs
+  Nngp,           // M fresh networks: pooled features -> NNGP kernels -> GP solve per eps
 };
 const char* pass_name(Pass pass);
 
 struct ProxyInfo {
   std::string name;
   int sign = 1;          // +1 higher is better; -1 lower is better (rank_value = sign * value)
-  std::string family;    // architecture | gradient | jacobian-activation | ntk
+  std::string family;    // architecture | gradient | jacobian-activation | ntk | nngp
   bool auxiliary = false;  // stored, but not a ranking of its own in reports
   std::vector<Pass> passes;
   bool needs_data = false, needs_labels = false, needs_gradients = false;
@@ -41,8 +42,8 @@ const std::vector<ProxyInfo>& proxy_catalog();
 // Throws nbz::Error listing the valid names when `name` is unknown.
 const ProxyInfo& find_proxy(const std::string& name);
 // A comma-separated list of proxy names and groups: "all", "zc" (the classic zero-cost set,
-// proxies.md sections 1-3), "ntk" (section 4); order kept, duplicates rejected, errors name the
-// bad entry.
+// proxies.md sections 1-3), "ntk" (section 4), "nngp" (section 5); order kept, duplicates
+// rejected, errors name the bad entry.
 std::vector<const ProxyInfo*> resolve_proxy_list(const std::string& list);
 
 }  // namespace nbz

@@ -39,6 +39,9 @@ ProxyFn proxy_function(const std::string& name) {
       {"ntk_mean", proxy_ntk_mean},
       {"ntk_lambda_min", proxy_ntk_lambda_min},
       {"lga", proxy_lga},
+      {"nngp_acc", [](const PassArtifacts& a) { return a.nngp.accuracy; }},
+      {"nngp_best_eps", [](const PassArtifacts& a) { return a.nngp.best_eps; }},
+      {"nngp_val_loss", [](const PassArtifacts& a) { return a.nngp.val_loss; }},
   };
   auto it = table.find(name);
   NBZ_ASSERT(it != table.end(), "catalog proxy without implementation: " + name);
@@ -57,6 +60,7 @@ std::vector<Pass> prerequisites(Pass pass) {
     case Pass::Build:
     case Pass::Zen:
     case Pass::LinearRegions:
+    case Pass::Nngp:
       return {};
     case Pass::LossGrad:
     case Pass::InputJacobian:
@@ -263,6 +267,14 @@ ArchScores score_architecture(const EngineInput& input,
     if (!input.make_thin_network)
       throw std::runtime_error("no thin network is defined for this search space");
     art.linear_regions = linear_region_pass(input.make_thin_network, input.seed);
+  });
+
+  run_pass(Pass::Nngp, [&] {
+    if (!input.nngp_data) throw std::runtime_error("no NNGP data split was prepared");
+    const auto kernels = nngp_kernels(input.make_network, *input.nngp_data, input.nngp.members,
+                                      input.seed, input.device);
+    art.nngp = nngp_solve(kernels, input.nngp_data->train_labels, input.nngp_data->val_labels,
+                          input.nngp_data->num_classes, input.nngp.eps_grid);
   });
 
   // Charge tap time to the tapping proxies rather than to the shared forward.

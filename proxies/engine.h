@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "proxies/catalog.h"
+#include "proxies/nngp.h"
 #include "suite/network.h"
 
 namespace nbz {
@@ -23,6 +24,9 @@ struct EngineInput {
   torch::Tensor images;  // [B, 3, H, W] float32, normalised
   torch::Tensor labels;  // [B] int64
   torch::Device device = torch::kCPU;
+  // The NNGP split and options; required when an nngp proxy is requested.
+  const NngpData* nngp_data = nullptr;
+  NngpOptions nngp;
 };
 
 struct ProxyOutcome {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "proxies/nngp.h"
 #include "suite/network.h"
 #include "suite/stopwatch.h"
 
@@ -33,6 +34,7 @@ struct PassArtifacts {
   std::vector<torch::Tensor> sign_sums;   // PerSampleSigns: sum_i sign(g_i), aligned with weights
   double linear_regions = 0;              // LinearRegions
   torch::Tensor ntk;                      // NtkJacobian: Theta, [B, B] float64
+  NngpResult nngp;                        // Nngp
 };
 
 // --- architecture_proxies.cpp

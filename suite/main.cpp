@@ -40,7 +40,12 @@ void add_compute_options(ArgParser& args) {
       .option("dataset", "cifar10 | cifar100 | imagenet16-120 (head and input size)", "cifar10")
       .option("data", "shared data folder", NBZ_DEFAULT_DATA_DIR)
       .option("device", "cpu | cuda | cuda:N", "cpu")
-      .option("threads", "intra-op threads (0 = all cores)", "0");
+      .option("threads", "intra-op threads (0 = all cores)", "0")
+      .option("nngp-train", "NNGP training images", "1000")
+      .option("nngp-val", "NNGP validation images (from the training split)", "500")
+      .option("nngp-members", "NNGP: randomly initialised networks per kernel (M)", "4")
+      .option("nngp-images", "NNGP image set: cifar10-exact-4k | cifar10-jpeg-50k",
+              "cifar10-exact-4k");
 }
 
 SweepOptions compute_options(const ArgParser& args) {
@@ -56,6 +61,10 @@ SweepOptions compute_options(const ArgParser& args) {
   o.data_dir = args.str("data");
   o.device = args.str("device");
   o.threads = static_cast<int>(args.integer("threads"));
+  o.nngp_train = static_cast<int>(args.integer("nngp-train"));
+  o.nngp_val = static_cast<int>(args.integer("nngp-val"));
+  o.nngp_members = static_cast<int>(args.integer("nngp-members"));
+  o.nngp_images = args.str("nngp-images");
   if (o.threads < 0) throw Error("--threads " + std::to_string(o.threads) + " must be >= 0");
   return o;
 }

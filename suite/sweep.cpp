@@ -13,6 +13,8 @@
 #include "benchmarks_db/truth_import.h"
 #include "datasets/checksums.h"
 #include "datasets/cifar10.h"
+#include "datasets/training_images.h"
+#include "suite/rng.h"
 #include "proxies/catalog.h"
 #include "proxies/engine.h"
 #include "suite/arch_selection.h"
@@ -84,7 +86,50 @@ struct SweepSetup {
   Minibatch batch;
   torch::Tensor images, labels;
   std::vector<const ProxyInfo*> proxies;
+  std::unique_ptr<NngpData> nngp;  // only when an nngp proxy is requested
+  std::string nngp_description;
 };
+
+std::pair<torch::Tensor, torch::Tensor> to_tensors(const Minibatch& mb) {
+  const auto b = static_cast<std::int64_t>(mb.indices.size());
+  auto images = torch::from_blob(const_cast<float*>(mb.images.data()), {b, 3, mb.height, mb.width},
+                                 torch::kFloat32).clone();
+  auto labels = torch::from_blob(const_cast<std::int64_t*>(mb.labels.data()), {b}, torch::kInt64).clone();
+  return {images, labels};
+}
+
+// The NNGP split: n_train + n_val distinct training images drawn with the seed (train = the first
+// n_train, validation = the last n_val, never test images), and a BatchNorm batch drawn from the
+// train part.
+std::unique_ptr<NngpData> prepare_nngp(const SweepOptions& o, const DatasetSpec& dataset,
+                                       std::string* description) {
+  if (o.nngp_train < 2 || o.nngp_val < 1 || o.nngp_members < 1)
+    throw Error("NNGP options need --nngp-train >= 2, --nngp-val >= 1, --nngp-members >= 1 (got " +
+                std::to_string(o.nngp_train) + ", " + std::to_string(o.nngp_val) + ", " +
+                std::to_string(o.nngp_members) + ")");
+  const ImageSet set = load_training_images(o.data_dir, o.nngp_images);
+  const std::int64_t need = o.nngp_train + o.nngp_val;
+  if (need > set.size())
+    throw Error("--nngp-train + --nngp-val = " + std::to_string(need) + " exceeds the " +
+                std::to_string(set.size()) + " images of " + o.nngp_images);
+  const auto order = sample_without_replacement(set.size(), need, o.seed ^ 0x6E6E67702D73706CULL);
+  std::vector<std::int64_t> train(order.begin(), order.begin() + o.nngp_train);
+  std::vector<std::int64_t> val(order.end() - o.nngp_val, order.end());
+  const std::int64_t bn = std::min<std::int64_t>(100, o.nngp_train);
+  std::vector<std::int64_t> bn_batch;
+  for (auto i : sample_without_replacement(o.nngp_train, bn, o.seed ^ 0x6E6E67702D626E00ULL))
+    bn_batch.push_back(train[static_cast<size_t>(i)]);
+  auto data = std::make_unique<NngpData>();
+  std::tie(data->train_images, data->train_labels) =
+      to_tensors(make_minibatch(set, train, kCifar10Normalisation, dataset.input_size));
+  std::tie(data->val_images, data->val_labels) =
+      to_tensors(make_minibatch(set, val, kCifar10Normalisation, dataset.input_size));
+  data->bn_images =
+      to_tensors(make_minibatch(set, bn_batch, kCifar10Normalisation, dataset.input_size)).first;
+  data->num_classes = dataset.num_classes;
+  *description = set.description;
+  return data;
+}
 
 SweepSetup prepare(const SweepOptions& o) {
   if (o.space != "nb201") throw Error("unknown --space '" + o.space + "' (expected nb201)");
@@ -97,10 +142,10 @@ SweepSetup prepare(const SweepOptions& o) {
       o.batch_indices.empty() ? minibatch_indices(train.size(), o.batch_size, o.seed)
                               : parse_index_list(o.batch_indices, train.size());
   s.batch = make_minibatch(train, indices, kCifar10Normalisation, s.dataset.input_size);
-  const auto b = static_cast<std::int64_t>(indices.size());
-  s.images = torch::from_blob(s.batch.images.data(), {b, 3, s.batch.height, s.batch.width},
-                              torch::kFloat32).clone();
-  s.labels = torch::from_blob(s.batch.labels.data(), {b}, torch::kInt64).clone();
+  std::tie(s.images, s.labels) = to_tensors(s.batch);
+  const bool wants_nngp = std::any_of(s.proxies.begin(), s.proxies.end(),
+                                      [](const ProxyInfo* p) { return p->family == "nngp"; });
+  if (wants_nngp) s.nngp = prepare_nngp(o, s.dataset, &s.nngp_description);
   return s;
 }
 
@@ -125,6 +170,10 @@ EngineInput engine_input(const SweepSetup& s, const SweepOptions& o, const nb201
   in.images = s.images;
   in.labels = s.labels;
   in.device = torch::Device(s.runtime.device);
+  in.nngp_data = s.nngp.get();
+  in.nngp.n_train = o.nngp_train;
+  in.nngp.n_val = o.nngp_val;
+  in.nngp.members = o.nngp_members;
   return in;
 }
 
@@ -136,6 +185,13 @@ std::string config_key(const SweepOptions& o, const SweepSetup& s) {
     << json_int_list(s.batch.indices) << ";device=" << s.runtime.device
     << ";threads=" << s.runtime.threads << ";blas=" << s.runtime.blas
     << ";torch=" << s.runtime.torch_version;
+  // Non-default NNGP options only, so that keys of runs made before these options existed (and
+  // of runs that keep the defaults) stay the same.
+  const SweepOptions defaults;
+  if (o.nngp_train != defaults.nngp_train || o.nngp_val != defaults.nngp_val ||
+      o.nngp_members != defaults.nngp_members || o.nngp_images != defaults.nngp_images)
+    k << ";nngp=" << o.nngp_train << "/" << o.nngp_val << "/" << o.nngp_members << "/"
+      << o.nngp_images;
   return k.str();
 }
 
@@ -182,7 +238,11 @@ SweepSummary run_sweep(const SweepOptions& o) {
   run.host = s.host.host;
   run.cpu = s.host.cpu;
   run.options_json = "{\"archs\":\"" + json_escape(o.archs) + "\",\"shard\":\"" +
-                     json_escape(o.shard) + "\",\"data_dir\":\"" + json_escape(o.data_dir) + "\"}";
+                     json_escape(o.shard) + "\",\"data_dir\":\"" + json_escape(o.data_dir) +
+                     "\",\"nngp_train\":" + std::to_string(o.nngp_train) +
+                     ",\"nngp_val\":" + std::to_string(o.nngp_val) +
+                     ",\"nngp_members\":" + std::to_string(o.nngp_members) +
+                     ",\"nngp_images\":\"" + json_escape(o.nngp_images) + "\"}";
 
   SweepSummary summary;
   summary.run_id = database.find_or_create_run(run);

@@ -23,6 +23,10 @@ struct SweepOptions {
   int threads = 0;             // 0 = all cores
   bool progress_bar = false;   // true: redraw a bar; false: periodic lines
   std::string command_line;    // recorded in run_sessions
+  // NNGP split (proxies.md section 5): train / validation images drawn from the training images
+  // with the seed, M networks per architecture.
+  int nngp_train = 1000, nngp_val = 500, nngp_members = 4;
+  std::string nngp_images = "cifar10-exact-4k";  // or cifar10-jpeg-50k (datasets/training_images.h)
 };
 
 struct SweepSummary {

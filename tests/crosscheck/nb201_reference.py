@@ -27,6 +27,7 @@ import math
 import os
 import random
 import sys
+import time
 import types
 
 import numpy as np
@@ -532,10 +533,13 @@ def evaluate(arch_index, arch, seed, classes, x, y, proxies=None, side=IMAGE_SID
     ctx = {"seed": seed, "classes": classes, "side": side}
     p = {}
     extras = {}
-    for _, names, fn in PROXY_GROUPS:
+    seconds = {}
+    for group, names, fn in PROXY_GROUPS:
         if not any(n in wanted for n in names):
             continue
+        t0 = time.perf_counter()
         gp, gx = fn(fresh, x, y, ctx)
+        seconds[group] = round(time.perf_counter() - t0, 3)
         for n in names:
             if n in wanted:
                 p[n] = gp[n]
@@ -546,6 +550,7 @@ def evaluate(arch_index, arch, seed, classes, x, y, proxies=None, side=IMAGE_SID
     res["extras"] = {k: finite_or_none(v, "extras." + k, nonfinite) for k, v in extras.items()}
     if nonfinite:
         res["nonfinite"] = nonfinite
+    res["seconds"] = seconds  # wall time per proxy group (diagnostic only)
     return res
 
 
