@@ -11,7 +11,10 @@ DEPS = cmake g++ make libtorch-dev libsqlitecpp-dev libsqlite3-dev libgtest-dev 
 # reports: PNG figures (rsvg-convert), the HTML page test (headless chromium), fonts for both
 DEPS += librsvg2-bin chromium fonts-dejavu-core
 
-.PHONY: deps configure build test run check-space clean
+ASAN_BUILD_DIR ?= build-asan
+SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+.PHONY: deps configure build test test-asan run check-space clean
 
 # Installs only what is missing, so repeated runs cost a dpkg query.
 deps:
@@ -33,13 +36,22 @@ build: configure
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# The torch-free tests (label "fast") under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNBZ_DATA_DIR=$(abspath $(DATA)) \
+	  -DCMAKE_CXX_FLAGS="$(SANITIZE)" -DCMAKE_EXE_LINKER_FLAGS="$(SANITIZE)"
+	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS) --target core_tests
+	cd $(ASAN_BUILD_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) -L fast
+
 run: build
 	@mkdir -p $(dir $(DB))
 	$(BUILD_DIR)/nasbench sweep --space nb201 --archs $(RUN_ARCHS) --seed 0 --proxies $(RUN_PROXIES) --db $(DB) --data $(DATA)
 	$(BUILD_DIR)/nasbench report --db $(DB)
+	$(BUILD_DIR)/nasbench report --db $(DB) --out $(dir $(DB))report
 
 check-space: build
 	$(BUILD_DIR)/nasbench check-space --space nb201 --data $(DATA)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)

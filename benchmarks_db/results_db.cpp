@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 
 #include "benchmarks_db/schema.h"
@@ -50,6 +51,10 @@ ResultsDb::ResultsDb(const std::string& path) : path_(path), db_(open_database(p
       check_schema();
     }
     db_.exec("PRAGMA foreign_keys = ON");
+    // Fault injection for the tests of a full disk: caps the file size in pages, so that a write
+    // fails with SQLITE_FULL exactly as on a full file system.
+    if (const char* pages = std::getenv("NBZ_FAULT_MAX_PAGE_COUNT"))
+      db_.exec("PRAGMA max_page_count = " + std::to_string(std::atol(pages)));
   } catch (const SQLite::Exception& e) {
     throw Error("results database '" + path + "': " + e.what());
   }
@@ -75,18 +80,39 @@ void ResultsDb::create_schema() {
   tx.commit();
 }
 
-void ResultsDb::check_schema() {
-  const int app = db_.execAndGet("PRAGMA application_id").getInt();
+namespace {
+
+// The identity checks shared by ResultsDb and open_results_read_only.
+void check_identity(SQLite::Database& db, const std::string& path) {
+  const int app = db.execAndGet("PRAGMA application_id").getInt();
   if (app != kApplicationId)
-    throw Error("'" + path_ +
+    throw Error("'" + path +
                 "' is an SQLite file but not a nasbench-zc results database (application_id " +
-                std::to_string(app) + "); refusing to modify it");
-  const int version = db_.execAndGet("PRAGMA user_version").getInt();
+                std::to_string(app) + "); refusing to use it");
+  const int version = db.execAndGet("PRAGMA user_version").getInt();
   if (version != kSchemaVersion)
-    throw Error("results database '" + path_ + "' has schema version " + std::to_string(version) +
+    throw Error("results database '" + path + "' has schema version " + std::to_string(version) +
                 ", this build reads version " + std::to_string(kSchemaVersion) +
                 " (see docs/schema.md)");
+}
+
+}  // namespace
+
+void ResultsDb::check_schema() {
+  check_identity(db_, path_);
   db_.exec("PRAGMA journal_mode = WAL");
+}
+
+SQLite::Database open_results_read_only(const std::string& path) {
+  if (access(path.c_str(), F_OK) != 0)
+    throw Error("results database '" + path + "' does not exist");
+  try {
+    SQLite::Database db(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
+    check_identity(db, path);
+    return db;
+  } catch (const SQLite::Exception& e) {
+    throw Error("cannot read results database '" + path + "': " + e.what());
+  }
 }
 
 std::map<std::int64_t, std::int64_t> ResultsDb::ensure_architectures(

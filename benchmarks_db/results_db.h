@@ -111,6 +111,12 @@ class ResultsDb {
   SQLite::Database db_;
 };
 
+// Opens an existing results database read-only, for readers that must never write it (merge
+// inputs): nothing is created, no pragma is changed. Throws nbz::Error naming the file when it is
+// missing, not SQLite, a foreign SQLite file or of another schema version (the checks ResultsDb
+// applies).
+SQLite::Database open_results_read_only(const std::string& path);
+
 // Current UTC time as ISO 8601 with milliseconds.
 std::string utc_now();
 

@@ -95,4 +95,25 @@ Minibatch make_minibatch(const ImageSet& set, const std::vector<std::int64_t>& i
   return mb;
 }
 
+std::vector<float> random_single_channel_crops(const ImageSet& set, std::int64_t count, int size,
+                                               std::uint64_t seed, const Normalisation& norm) {
+  if (set.size() == 0 || size < 1 || size > set.height || size > set.width || set.channels != 3)
+    throw Error("cannot cut " + std::to_string(size) + " px single-channel crops from " +
+                set.description);
+  SplitMix64 rng(seed ^ 0x6C696E2D72656731ULL);
+  std::vector<float> out;
+  out.reserve(static_cast<size_t>(count) * static_cast<size_t>(size * size));
+  for (std::int64_t i = 0; i < count; ++i) {
+    const auto image = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(set.size())));
+    const int y0 = static_cast<int>(rng.below(static_cast<std::uint64_t>(set.height - size + 1)));
+    const int x0 = static_cast<int>(rng.below(static_cast<std::uint64_t>(set.width - size + 1)));
+    const int c = static_cast<int>(rng.below(3));
+    const std::uint8_t* plane = set.image(image) + static_cast<size_t>(c * set.height * set.width);
+    for (int y = 0; y < size; ++y)
+      for (int x = 0; x < size; ++x)
+        out.push_back((plane[(y0 + y) * set.width + x0 + x] / 255.0f - norm.mean[c]) / norm.std[c]);
+  }
+  return out;
+}
+
 }  // namespace nbz

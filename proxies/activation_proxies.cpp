@@ -142,18 +142,18 @@ class ReluPatternTaps : public ForwardTaps {
 
 }  // namespace
 
-double linear_region_pass(const NetworkFactory& make_thin_network, std::uint64_t seed) {
-  // TE-NAS (Chen et al. 2021, Linear_Region_Collector): thin network (C = 1, N = 1, no stem),
-  // 3 batches of 1000 N(0, 1) inputs of shape 1 x 3 x 3, train mode, ReLU sign patterns
-  // concatenated over all ReLUs; the count of distinct patterns over the 3000 inputs.
-  constexpr int kBatches = 3, kBatchSize = 1000;
+double linear_region_pass(const NetworkFactory& make_thin_network, const torch::Tensor& inputs,
+                          std::uint64_t seed) {
+  // TE-NAS (Chen et al. 2021, Linear_Region_Collector): batches of 1000 in train mode (BatchNorm
+  // uses each batch's statistics), ReLU sign patterns concatenated over all ReLUs.
+  constexpr std::int64_t kBatchSize = 1000;
   torch::NoGradGuard no_grad;
   torch::manual_seed(seed);
   SearchNetwork net = make_thin_network();
   net->train();
   std::unordered_set<std::string> distinct;
-  for (int b = 0; b < kBatches; ++b) {
-    auto x = torch::randn({kBatchSize, 1, 3, 3});
+  for (std::int64_t start = 0; start < inputs.size(0); start += kBatchSize) {
+    auto x = inputs.slice(0, start, std::min(start + kBatchSize, inputs.size(0)));
     ReluPatternTaps taps;
     ForwardContext ctx;
     ctx.taps = &taps;
@@ -161,7 +161,7 @@ double linear_region_pass(const NetworkFactory& make_thin_network, std::uint64_t
     auto bits = torch::cat(taps.codes, 1).to(torch::kUInt8).contiguous();
     const auto width = bits.size(1);
     const auto* data = bits.data_ptr<std::uint8_t>();
-    for (std::int64_t i = 0; i < kBatchSize; ++i)
+    for (std::int64_t i = 0; i < x.size(0); ++i)
       distinct.emplace(reinterpret_cast<const char*>(data + i * width), static_cast<size_t>(width));
   }
   return static_cast<double>(distinct.size());

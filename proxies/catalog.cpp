@@ -70,9 +70,10 @@ const std::vector<ProxyInfo>& proxy_catalog() {
     add({"zen", 1, "jacobian-activation", false, {Pass::Zen}, false, false, false,
          "init=N(0,1) Conv/Linear, BN gamma 1 beta 0;mixup=0.01;repeat=1;bn=train",
          "log E|g(x) - g(x + 0.01 e)| + sum over BN of log sqrt(mean running_var), own copy"});
-    add({"linear_regions", 1, "jacobian-activation", false, {Pass::LinearRegions}, false, false,
-         false, "net=thin(C=1,N=1,no stem);inputs=3x1000 N(0,1) 1x3x3;bn=train",
-         "distinct ReLU sign patterns of TE-NAS's thin network over 3000 random inputs"});
+    add({"linear_regions", 1, "jacobian-activation", false, {Pass::LinearRegions}, true, false,
+         false, "net=one cell C=1 no stem no reduction;inputs=3x1000 seeded 3x3 crops of a random "
+                "channel of training images;bn=train",
+         "distinct ReLU sign patterns of TE-NAS's thin network over 3000 image crops"});
     add({"meco", 1, "jacobian-activation", false, {Pass::Build, Pass::TrainForward}, true, false,
          false, "sample=first image;modules=conv,bn,relu,pool,cell,reduction;bn=train",
          "sum over module outputs of the smallest eigenvalue of the channel correlation matrix"});

@@ -266,7 +266,10 @@ ArchScores score_architecture(const EngineInput& input,
   run_pass(Pass::LinearRegions, [&] {
     if (!input.make_thin_network)
       throw std::runtime_error("no thin network is defined for this search space");
-    art.linear_regions = linear_region_pass(input.make_thin_network, input.seed);
+    if (!input.linear_region_inputs.defined())
+      throw std::runtime_error("no linear-region input crops were prepared");
+    art.linear_regions =
+        linear_region_pass(input.make_thin_network, input.linear_region_inputs.to(input.device), input.seed);
   });
 
   run_pass(Pass::Nngp, [&] {

@@ -20,6 +20,7 @@ struct EngineInput {
   // TE-NAS's thin variant of the same cell for linear_regions; empty = not defined for the space
   // (linear_regions then fails with that reason).
   NetworkFactory make_thin_network;
+  torch::Tensor linear_region_inputs;  // [N, 1, h, w]: TE-NAS's single-channel crops
   std::uint64_t seed = 0;
   torch::Tensor images;  // [B, 3, H, W] float32, normalised
   torch::Tensor labels;  // [B] int64

@@ -103,8 +103,10 @@ double proxy_meco(const PassArtifacts& a);
 double zen_pass(const NetworkFactory& make_network, const std::vector<std::int64_t>& input_shape,
                 std::uint64_t seed, const torch::Device& device);
 double proxy_zen(const PassArtifacts& a);
-// TE-NAS linear regions on the thin network (see proxies/catalog.cpp for the input set).
-double linear_region_pass(const NetworkFactory& make_thin_network, std::uint64_t seed);
+// TE-NAS linear regions: the thin network built after torch::manual_seed(seed), train mode,
+// `inputs` ([N, 1, h, w]) in batches of 1000; the count of distinct ReLU sign patterns.
+double linear_region_pass(const NetworkFactory& make_thin_network, const torch::Tensor& inputs,
+                          std::uint64_t seed);
 double proxy_linear_regions(const PassArtifacts& a);
 
 // --- ntk_proxies.cpp

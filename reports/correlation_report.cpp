@@ -6,6 +6,7 @@
 #include <cmath>
 #include <iomanip>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "reports/statistics.h"
@@ -90,6 +91,7 @@ std::vector<RunReport> correlation_report(db::ResultsDb& db) {
       std::vector<double> value, seconds, own, shared;
     };
     std::map<std::int64_t, std::pair<std::string, Scores>> by_proxy;  // ordered by proxy_id
+    std::set<std::int64_t> swept;
     SQLite::Statement s(sql,
                         "SELECT p.proxy_id, p.name, p.role, a.arch_index, s.status, s.rank_value, "
                         "s.seconds, s.own_seconds, s.shared_seconds FROM scores s "
@@ -103,6 +105,7 @@ std::vector<RunReport> correlation_report(db::ResultsDb& db) {
       sc.seconds.push_back(s.getColumn(6).getDouble());
       sc.own.push_back(s.getColumn(7).getDouble());
       sc.shared.push_back(s.getColumn(8).getDouble());
+      swept.insert(s.getColumn(3).getInt64());
       if (s.getColumn(4).getString() != "ok") {
         ++sc.failed;
         continue;
@@ -135,6 +138,22 @@ std::vector<RunReport> correlation_report(db::ResultsDb& db) {
       }
       r.proxies.push_back(std::move(row));
     }
+    for (const auto& k : order) {
+      Correlation c;
+      const auto twin = std::make_tuple(std::get<0>(k), std::get<1>(k), 12);
+      if (std::get<2>(k) != 12 && truth.count(twin)) {
+        std::vector<double> x, y;
+        for (auto arch : swept) {
+          auto short_it = truth.at(twin).find(arch);
+          auto long_it = truth.at(k).find(arch);
+          if (short_it == truth.at(twin).end() || long_it == truth.at(k).end()) continue;
+          x.push_back(short_it->second);
+          y.push_back(long_it->second);
+        }
+        c = {static_cast<std::int64_t>(x.size()), stats::kendall_tau_b(x, y), stats::spearman_rho(x, y)};
+      }
+      r.short_training.push_back(c);
+    }
   }
   return reports;
 }
@@ -163,6 +182,19 @@ void print_correlation_report(const std::vector<RunReport>& reports, std::ostrea
                      std::max<size_t>(16, r.truth[c].label().size() + 1));
         }
         out << "\n";
+      }
+      bool has_baseline = false;
+      for (size_t c : cols) has_baseline = has_baseline || r.short_training[c].n > 0;
+      if (has_baseline) {
+        out << "  " << pad("12ep-acc*", 13) << pad(std::to_string(r.short_training[cols[0]].n), 6)
+            << pad("-", 7);
+        for (size_t c : cols) {
+          const auto& cor = r.short_training[c];
+          out << pad(cor.n ? fixed(cor.tau, 3) + " / " + fixed(cor.rho, 3) : "-",
+                     std::max<size_t>(16, r.truth[c].label().size() + 1));
+        }
+        out << "\n  * short-training baseline: the 12-epoch accuracy of the same dataset and split "
+               "as the predictor, over the same architectures\n";
       }
     }
     out << "\n  seconds per architecture (median over architectures; shared = this proxy's share of "

@@ -44,6 +44,10 @@ struct RunReport {
   std::string space;
   std::vector<TruthKey> truth;
   std::vector<ProxyRow> proxies;
+  // The short-training baseline, aligned with `truth`: the 12-epoch accuracy of the same dataset
+  // and split as the predictor of each longer-trained column, over the run's architectures
+  // (n = 0 where the column is itself 12-epoch or has no 12-epoch twin).
+  std::vector<Correlation> short_training;
 };
 
 std::vector<RunReport> correlation_report(db::ResultsDb& db);

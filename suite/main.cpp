@@ -8,13 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks_db/merge.h"
 #include "benchmarks_db/results_db.h"
 #include "proxies/catalog.h"
 #include "reports/correlation_report.h"
 #include "reports/report_data.h"
 #include "reports/report_writer.h"
+#include "suite/arch_selection.h"
 #include "suite/cli_args.h"
 #include "suite/errors.h"
+#include "suite/local_jobs.h"
+#include "suite/nb201_space.h"
+#include "suite/run_context.h"
 #include "suite/sweep.h"
 #include "suite/version_info.h"
 
@@ -25,6 +30,7 @@ const char* kUsage =
     "usage: nasbench COMMAND [options]   (nasbench COMMAND --help for its options)\n"
     "commands:\n"
     "  sweep        score architectures with proxies into an SQLite results database (resumable)\n"
+    "  merge        combine results databases (shards of a sweep) into one\n"
     "  report       correlation and timing tables from a results database\n"
     "  score        score one architecture and print JSON (no database)\n"
     "  check-space  build every network of a space and compare parameter counts with the benchmark\n"
@@ -69,18 +75,71 @@ SweepOptions compute_options(const ArgParser& args) {
   return o;
 }
 
+// `sweep --jobs J`: J child sweeps, child k taking shard k/J of this sweep's selection (of the
+// user's --shard K/N when given), all writing into the same database.
+int sweep_with_jobs(const ArgParser& args, const std::vector<std::string>& argv, int jobs) {
+  const SweepOptions o = compute_options(args);
+  // The checks that need no data, here once rather than J times from the children.
+  if (o.space != "nb201") throw Error("unknown --space '" + o.space + "' (expected nb201)");
+  (void)resolve_proxy_list(o.proxies);
+  (void)select_architectures(args.str("archs"), nb201::kSpaceSize, o.seed);
+  const std::string user_shard = args.str("shard");
+  const int cores = host_info().cores;
+  const int threads = child_threads(o.threads, jobs, cores);
+  if (static_cast<long long>(jobs) * threads > cores)
+    std::cerr << "nasbench sweep: warning: " << jobs << " processes x " << threads
+              << " threads exceed the " << cores << " cores available\n";
+  // Creates the schema (or refuses a foreign file) once, before the children race to do it.
+  { db::ResultsDb database(args.str("db")); }
+
+  const std::string exe = self_executable();
+  std::vector<ChildProcess> children;
+  for (int k = 1; k <= jobs; ++k) {
+    const std::string shard = child_shard(user_shard, k, jobs);
+    ChildProcess child;
+    child.label = "job " + std::to_string(k) + "/" + std::to_string(jobs) + " shard " + shard;
+    child.argv = {exe};
+    for (auto& a : child_sweep_args(argv, {"no-progress-bar"}, shard, threads))
+      child.argv.push_back(a);
+    children.push_back(std::move(child));
+  }
+  std::cerr << "sweep: " << jobs << " processes x " << threads << " threads"
+            << (user_shard.empty() ? "" : " within --shard " + user_shard) << " -> "
+            << args.str("db") << "\n";
+  const auto outcomes = run_children(children);
+  int status = 0, failed = 0;
+  for (const auto& c : outcomes) {
+    std::cerr << "sweep: " << c.label << " (pid " << c.pid << ") "
+              << (c.term_signal ? "killed by signal " + std::to_string(c.term_signal)
+                                : "exited with status " + std::to_string(c.exit_code))
+              << "\n";
+    if (c.exit_code != 0) {
+      ++failed;
+      if (status == 0) status = c.exit_code;
+    }
+  }
+  std::cout << "sweep --jobs " << jobs << ": " << (jobs - failed) << " of " << jobs
+            << " processes completed -> " << args.str("db") << "\n";
+  return status;
+}
+
 int cmd_sweep(const std::vector<std::string>& argv, const std::string& command_line) {
   ArgParser args("sweep", "Score architectures with proxies into an SQLite results database. "
                           "Rerun with the same arguments to resume.");
   add_compute_options(args);
   args.option("archs", "all | A-B | i,j,... | sample:N[:SEED]", "all")
       .option("shard", "K/N: only every N-th selected architecture, starting at the K-th")
+      .option("jobs", "J > 1: J local processes, process k sweeping shard k/J of the selection "
+                      "(of --shard K/N: shard K+(k-1)N of N*J), threads split between them", "1")
       .option("db", "results database file", "", true)
       .flag("no-progress-bar", "periodic progress lines even on a terminal");
   if (!args.parse(argv)) {
     std::cout << args.help();
     return 0;
   }
+  const auto jobs = args.integer("jobs");
+  if (jobs < 1 || jobs > 1024) throw Error("--jobs " + std::to_string(jobs) + " must be in 1..1024");
+  if (jobs > 1) return sweep_with_jobs(args, argv, static_cast<int>(jobs));
   SweepOptions o = compute_options(args);
   o.archs = args.str("archs");
   o.shard = args.str("shard");
@@ -94,6 +153,43 @@ int cmd_sweep(const std::vector<std::string>& argv, const std::string& command_l
             << s.rows_inserted << " score rows stored (" << s.failed_rows << " failed) in "
             << s.seconds << " s -> " << o.db_path << "\n";
   return s.interrupted ? 130 : 0;
+}
+
+int cmd_merge(const std::vector<std::string>& argv, const std::string& command_line) {
+  const char* usage =
+      "usage: nasbench merge OUT.sqlite IN1.sqlite [IN2.sqlite ...]\n"
+      "Combines results databases (the shards of a split sweep) into OUT, created when absent.\n"
+      "Runs are matched by config_key, architectures by (space, arch_index), proxies by name;\n"
+      "a score already in OUT is kept once, and a different value for the same (run, arch,\n"
+      "proxy) is an error. Inputs are only read. One transaction: on any error OUT is left\n"
+      "as it was.\n";
+  std::vector<std::string> paths;
+  for (const auto& a : argv) {
+    if (a == "--help" || a == "-h") {
+      std::cout << usage;
+      return 0;
+    }
+    if (a.rfind("--", 0) == 0) throw Error("nasbench merge: unknown option '" + a + "'");
+    paths.push_back(a);
+  }
+  if (paths.size() < 2) throw Error(std::string("nasbench merge: need OUT and at least one input\n") + usage);
+  const std::vector<std::string> inputs(paths.begin() + 1, paths.end());
+  const auto stats = db::merge_databases(paths[0], inputs, command_line);
+  db::MergeInputStats total;
+  for (const auto& s : stats) {
+    std::cout << s.path << ": " << s.scores_new << " scores added, " << s.scores_known
+              << " already present; runs " << s.runs_new << " new, " << s.runs_known
+              << " matched; sessions " << s.sessions_new << " new, " << s.sessions_known
+              << " matched; " << s.archs_new << " architectures, " << s.proxies_new
+              << " proxies, " << s.passes_new << " pass timings, " << s.truth_new
+              << " ground-truth values added\n";
+    total.scores_new += s.scores_new;
+    total.scores_known += s.scores_known;
+  }
+  std::cout << "merged " << stats.size() << " databases into " << paths[0] << ": "
+            << total.scores_new << " scores added, " << total.scores_known
+            << " already present\n";
+  return 0;
 }
 
 int cmd_report(const std::vector<std::string>& argv) {
@@ -229,6 +325,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
   try {
     if (command == "sweep") return cmd_sweep(args, command_line);
+    if (command == "merge") return cmd_merge(args, command_line);
     if (command == "report") return cmd_report(args);
     if (command == "score") return cmd_score(args);
     if (command == "check-space") return cmd_check_space(args);

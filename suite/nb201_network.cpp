@@ -103,7 +103,7 @@ NetworkImpl::NetworkImpl(const Cell& cell, const NetworkOptions& options) {
   }
   int channels = c;
   int index = 0;
-  for (int stage = 0; stage < 3; ++stage) {
+  for (int stage = 0; stage < options.num_stages; ++stage) {
     if (stage > 0) {
       stages_.push_back(register_module("stage" + std::to_string(index++),
                                         ReductionBlock(channels, channels * 2)));

@@ -16,6 +16,8 @@ struct NetworkOptions {
   // false = no stem: the first cell takes the input directly, which must then have C channels
   // (TE-NAS's thin network for counting linear regions: C = 1, N = 1, 1-channel input).
   bool use_stem = true;
+  // 3 stages with 2 reduction blocks between them; TE-NAS's thin network has 1 (no reduction).
+  int num_stages = 3;
 };
 
 // ReLU -> Conv k x k (no bias) -> BN: nor_conv_kxk and the halves of the reduction block.

@@ -1,5 +1,6 @@
 #include "suite/sweep.h"
 
+#include <SQLiteCpp/Exception.h>
 #include <torch/torch.h>
 
 #include <atomic>
@@ -87,6 +88,7 @@ struct SweepSetup {
   torch::Tensor images, labels;
   std::vector<const ProxyInfo*> proxies;
   std::unique_ptr<NngpData> nngp;  // only when an nngp proxy is requested
+  torch::Tensor linear_region_inputs;
   std::string nngp_description;
 };
 
@@ -146,6 +148,9 @@ SweepSetup prepare(const SweepOptions& o) {
   const bool wants_nngp = std::any_of(s.proxies.begin(), s.proxies.end(),
                                       [](const ProxyInfo* p) { return p->family == "nngp"; });
   if (wants_nngp) s.nngp = prepare_nngp(o, s.dataset, &s.nngp_description);
+  // TE-NAS's 3 x 1000 single-channel 3x3 crops of training images, drawn with the seed.
+  auto crops = random_single_channel_crops(train, 3000, 3, o.seed);
+  s.linear_region_inputs = torch::from_blob(crops.data(), {3000, 1, 3, 3}, torch::kFloat32).clone();
   return s;
 }
 
@@ -160,12 +165,15 @@ EngineInput engine_input(const SweepSetup& s, const SweepOptions& o, const nb201
   nb201::NetworkOptions full;
   full.num_classes = s.dataset.num_classes;
   in.make_network = nb201_factory(cell, full);
-  // TE-NAS's thin network for linear regions: C = 1, N = 1, no stem, 1-channel input.
+  // TE-NAS's thin network for linear regions: one cell of 1 channel on the 1-channel input, no
+  // stem, no reduction, then the head (BN, ReLU, pool, Linear).
   nb201::NetworkOptions thin = full;
   thin.stem_channels = 1;
   thin.cells_per_stage = 1;
+  thin.num_stages = 1;
   thin.use_stem = false;
   in.make_thin_network = nb201_factory(cell, thin);
+  in.linear_region_inputs = s.linear_region_inputs;
   in.seed = o.seed;
   in.images = s.images;
   in.labels = s.labels;
@@ -197,7 +205,24 @@ std::string config_key(const SweepOptions& o, const SweepSetup& s) {
 
 }  // namespace
 
+namespace {
+SweepSummary run_sweep_unchecked(const SweepOptions& o);
+}  // namespace
+
 SweepSummary run_sweep(const SweepOptions& o) {
+  // SQLite failures (full disk, read-only file, I/O error) are the user's environment, not our
+  // bug: name the database. Every architecture committed before the failure stays stored.
+  try {
+    return run_sweep_unchecked(o);
+  } catch (const SQLite::Exception& e) {
+    throw Error("results database '" + o.db_path + "': " + e.what() +
+                " (architectures stored before this error are intact; rerun to resume)");
+  }
+}
+
+namespace {
+
+SweepSummary run_sweep_unchecked(const SweepOptions& o) {
   Stopwatch total;
   SweepSetup s = prepare(o);
   std::vector<std::int64_t> selected = select_architectures(o.archs, s.space.size(), o.seed);
@@ -306,7 +331,11 @@ SweepSummary run_sweep(const SweepOptions& o) {
   } catch (...) {
     std::signal(SIGINT, old_int);
     std::signal(SIGTERM, old_term);
-    database.end_session(session, "error");
+    try {
+      database.end_session(session, "error");
+    } catch (const std::exception&) {
+      // The database itself may be what failed (full, read-only): keep the original error.
+    }
     throw;
   }
   std::signal(SIGINT, old_int);
@@ -316,6 +345,8 @@ SweepSummary run_sweep(const SweepOptions& o) {
   summary.seconds = total.seconds();
   return summary;
 }
+
+}  // namespace
 
 std::string score_one_json(const SweepOptions& o, std::int64_t arch_index) {
   SweepSetup s = prepare(o);

@@ -136,3 +136,38 @@ TEST(Checksums, Sha256AndMd5OfAKnownString) {
 
 }  // namespace
 }  // namespace nbz
+
+namespace nbz {
+namespace {
+
+TEST(CifarCrops, EachCropIsANormalisedWindowOfOneChannel) {
+  const auto dir = temp_dir();
+  const ImageSet set = read_cifar_binary({write_batch(dir, "crops.bin", 3)});
+  const auto crops = random_single_channel_crops(set, 40, 3, 5);
+  ASSERT_EQ(crops.size(), 40u * 9u);
+  EXPECT_EQ(crops, random_single_channel_crops(set, 40, 3, 5));
+  EXPECT_NE(crops, random_single_channel_crops(set, 40, 3, 6));
+  // Brute force: some (image, channel, y, x) window reproduces every crop exactly.
+  for (int k = 0; k < 40; ++k) {
+    bool found = false;
+    for (int i = 0; i < 3 && !found; ++i)
+      for (int c = 0; c < 3 && !found; ++c)
+        for (int y = 0; y <= 29 && !found; ++y)
+          for (int x = 0; x <= 29 && !found; ++x) {
+            bool same = true;
+            for (int dy = 0; dy < 3 && same; ++dy)
+              for (int dx = 0; dx < 3 && same; ++dx) {
+                const float byte = set.image(i)[c * 1024 + (y + dy) * 32 + x + dx];
+                const float v = (byte / 255.0f - kCifar10Normalisation.mean[c]) /
+                                kCifar10Normalisation.std[c];
+                same = v == crops[static_cast<size_t>(k * 9 + dy * 3 + dx)];
+              }
+            found = same;
+          }
+    EXPECT_TRUE(found) << "crop " << k;
+  }
+  EXPECT_THROW(random_single_channel_crops(set, 4, 33, 0), Error);
+}
+
+}  // namespace
+}  // namespace nbz

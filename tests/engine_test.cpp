@@ -22,13 +22,25 @@ EngineInput nb201_input(const std::string& arch, std::uint64_t seed = 0) {
     thin.stem_channels = 1;
     thin.cells_per_stage = 1;
     thin.use_stem = false;
+    thin.num_stages = 1;
     return std::static_pointer_cast<SearchNetworkImpl>(
         std::make_shared<nb201::NetworkImpl>(cell, thin));
   };
+
   in.seed = seed;
   torch::manual_seed(99);
   in.images = torch::randn({8, 3, 32, 32});
   in.labels = torch::randint(0, 10, {8}, torch::kInt64);
+  in.linear_region_inputs = torch::randn({3000, 1, 3, 3});
+  // A small NNGP split so that "all" can run here.
+  static NngpData nngp;
+  nngp.train_images = torch::randn({24, 3, 32, 32});
+  nngp.train_labels = torch::randint(0, 10, {24}, torch::kInt64);
+  nngp.val_images = torch::randn({12, 3, 32, 32});
+  nngp.val_labels = torch::randint(0, 10, {12}, torch::kInt64);
+  nngp.bn_images = nngp.train_images.slice(0, 0, 8);
+  in.nngp_data = &nngp;
+  in.nngp.members = 2;
   return in;
 }
 

@@ -292,7 +292,7 @@ TEST(Nb101Space, HasExactly423624SortedUniqueHashes) {
     sorted_unique = sorted_unique && e.space[i - 1].hash < e.space[i].hash;
   EXPECT_TRUE(sorted_unique);
   EXPECT_EQ(e.space.front().hash, kFirstHash);  // the CSV holds the first hashes in sorted order
-  EXPECT_LT(e.seconds, 60.0);
+  // Its duration (e.seconds, printed) is measured, not asserted: speed belongs to benchmarks.
 }
 
 TEST(Nb101Space, CellsAreValidPrunedAndHashToTheirKey) {

@@ -16,76 +16,18 @@
 #include <thread>
 #include <tuple>
 
+#include "tests/cli_support.h"
 #include "tests/test_support.h"
 
 namespace {
 
-std::string temp_dir() {
-  char tmpl[] = "/tmp/nbz_sweep_XXXXXX";
-  return mkdtemp(tmpl);
-}
+using namespace nbz::test;
 
 std::vector<std::string> sweep_args(const std::string& db) {
   return {NBZ_CLI_PATH, "sweep",    "--space",   "nb201", "--archs", "0-11",
           "--proxies",  "params,flops,l2_norm,grad_norm,naswot,synflow", "--seed", "3",
           "--batch",    "16",       "--threads", "1",     "--db",    db,
           "--data",     nbz::test::data_dir(), "--no-progress-bar"};
-}
-
-pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = std::fopen(log.c_str(), "a");
-    dup2(fileno(f), STDOUT_FILENO);
-    dup2(fileno(f), STDERR_FILENO);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int run_to_end(const std::vector<std::string>& args, const std::string& log) {
-  int status = 0;
-  waitpid(spawn(args, log), &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-using Row = std::tuple<int, std::string, std::string, double>;  // arch, proxy, status, value
-
-std::map<std::pair<int, std::string>, Row> read_scores(const std::string& db, int* total = nullptr) {
-  SQLite::Database d(db, SQLite::OPEN_READONLY);
-  SQLite::Statement q(d, "SELECT arch_index, proxy, status, coalesce(value, 0) FROM proxy_scores");
-  std::map<std::pair<int, std::string>, Row> rows;
-  int n = 0;
-  while (q.executeStep()) {
-    ++n;
-    Row r{q.getColumn(0).getInt(), q.getColumn(1).getString(), q.getColumn(2).getString(),
-          q.getColumn(3).getDouble()};
-    rows[{std::get<0>(r), std::get<1>(r)}] = r;
-  }
-  if (total) *total = n;
-  return rows;
-}
-
-// Architectures with stored scores, 0 while the database or its schema does not exist yet.
-int stored_archs(const std::string& db) {
-  if (access(db.c_str(), F_OK) != 0) return 0;
-  try {
-    SQLite::Database d(db, SQLite::OPEN_READONLY);
-    return d.execAndGet("SELECT count(DISTINCT arch_id) FROM scores").getInt();
-  } catch (const SQLite::Exception&) {
-    return 0;
-  }
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 TEST(SweepResume, KilledSweepsResumeToTheCleanResult) {

@@ -22,9 +22,16 @@ REL_TOL = {"params": 0, "flops": 1e-12, "synflow": 1e-9, "synflow_log": 1e-12,
 # so the test stays fast while the C++ side does not have them). Signed sums (plain, grasp) cancel
 # heavily, zico divides by |g1 - g2| and gradsign counts signs of float32 gradients: looser.
 OPTIONAL_REL_TOL = {"plain": 1e-3, "grasp": 1e-3, "fisher": 1e-4, "epe_nas": 1e-6, "zen": 1e-5,
-                    "meco": 1e-4, "zico": 1e-3, "gradsign": 1e-4, "ntk_cond": 1e-4,
-                    "ntk_trace": 1e-5, "ntk_fro": 1e-5, "ntk_mean": 1e-5, "ntk_lambda_min": 1e-4,
-                    "lga": 1e-5, "gradalign": 1e-5, "gradalign_gram": 1e-4}
+                    "meco": 1e-4, "zico": 1e-3, "gradsign": 1e-4}
+# The NTK family costs 64 backward passes per architecture on each side: compared only with
+# NBZ_CROSSCHECK_NTK=1 (its own ctest, on the architectures named by NBZ_CROSSCHECK_ARCHS).
+NTK_REL_TOL = {"ntk_cond": 1e-4, "ntk_trace": 1e-5, "ntk_fro": 1e-5, "ntk_mean": 1e-5,
+               "ntk_lambda_min": 1e-4, "lga": 1e-5, "gradalign": 1e-5, "gradalign_gram": 1e-4}
+if os.environ.get("NBZ_CROSSCHECK_NTK", "") not in ("", "0"):
+    REL_TOL = {"params": 0}
+    OPTIONAL_REL_TOL = NTK_REL_TOL
+if os.environ.get("NBZ_CROSSCHECK_ARCHS"):
+    ARCHS = [int(a) for a in os.environ["NBZ_CROSSCHECK_ARCHS"].split(",")]
 
 
 def main():
@@ -35,12 +42,21 @@ def main():
         print("skipped: this python has no torch (install Debian's python3-torch)")
         return 77
     here = os.path.dirname(os.path.abspath(__file__))
+    # Ask the binary only for what is compared (never e.g. the slow NNGP proxies): the fixed list
+    # plus the optional names it knows (`nasbench proxies` lists one name per unindented line).
+    # NBZ_CROSSCHECK_BASE_ONLY=1 restricts the run to the fixed list (about 30 s instead of ~7 min).
+    requested = list(REL_TOL)
+    if os.environ.get("NBZ_CROSSCHECK_BASE_ONLY", "") in ("", "0"):
+        listing = subprocess.run([binary, "proxies"], capture_output=True, text=True)
+        known = {line.split()[0] for line in listing.stdout.splitlines()
+                 if line.strip() and not line[0].isspace()} if listing.returncode == 0 else set()
+        requested += [name for name in OPTIONAL_REL_TOL if name in known]
     cpp = {}
     for a in ARCHS:
         cpp[a] = json.loads(subprocess.run(
             [binary, "score", "--arch-index", str(a), "--seed", str(SEED),
              "--batch-indices", ",".join(map(str, INDICES)), "--threads", "1", "--data", data,
-             "--proxies", ",".join(REL_TOL)],
+             "--proxies", ",".join(requested)],
             check=True, capture_output=True, text=True).stdout)
     tolerances = dict(REL_TOL)
     for name, tol in OPTIONAL_REL_TOL.items():

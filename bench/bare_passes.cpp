@@ -1,0 +1,190 @@
+#include "bench/bare_passes.h"
+
+#include <algorithm>
+
+#include "suite/errors.h"
+
+namespace nbz::bench {
+namespace {
+
+// Gradients are computed and dropped: the floor pays for the backward, not for using it.
+void backward(const torch::Tensor& output, const std::vector<torch::Tensor>& inputs,
+              bool create_graph = false) {
+  (void)torch::autograd::grad({output}, inputs, {}, /*retain_graph=*/true, create_graph,
+                              /*allow_unused=*/true);
+}
+
+std::vector<std::int64_t> shape_of_one(const torch::Tensor& images) {
+  auto shape = images.sizes().vec();
+  shape[0] = 1;
+  return shape;
+}
+
+}  // namespace
+
+std::string pass_set_name(const std::set<Pass>& passes) {
+  std::string name;
+  for (Pass p : passes) name += (name.empty() ? "" : "+") + std::string(pass_name(p));
+  return name;
+}
+
+BarePreparation prepare_bare_passes(const std::set<Pass>& passes, const BareInput& input) {
+  BarePreparation prepared;
+  if (passes.count(Pass::Synflow)) {
+    torch::manual_seed(input.seed);
+    prepared.float64_network = input.make_network();
+    prepared.float64_network->to(torch::kFloat64);
+    prepared.float64_network->train();
+  }
+  return prepared;
+}
+
+BareCounts run_bare_passes(const std::set<Pass>& passes, const BareInput& input,
+                           const BarePreparation& prepared) {
+  BareCounts count;
+  auto has = [&](Pass p) { return passes.count(p) != 0; };
+  const std::int64_t batch = input.images.size(0);
+
+  SearchNetwork net;
+  if (has(Pass::Build)) {
+    torch::manual_seed(input.seed);
+    net = input.make_network();
+    ++count.builds;
+  }
+  auto network = [&]() -> SearchNetworkImpl& {
+    NBZ_ASSERT(net, "a pass on the built network without the build pass");
+    return *net;
+  };
+
+  if (has(Pass::Batch1Forward)) {
+    torch::NoGradGuard no_grad;
+    network().eval();
+    network().forward(torch::zeros(shape_of_one(input.images)));
+    ++count.forwards;
+    count.forward_samples += 1;
+  }
+
+  const bool through_forward = has(Pass::LossGrad) || has(Pass::GraspHessian) ||
+                               has(Pass::InputJacobian) || has(Pass::NtkJacobian);
+  if (has(Pass::TrainForward) || through_forward) {
+    network().train();
+    torch::Tensor images = input.images;
+    if (has(Pass::InputJacobian)) images = images.detach().clone().requires_grad_(true);
+    torch::Tensor logits;
+    if (through_forward) {
+      logits = network().forward(images);
+    } else {
+      torch::NoGradGuard no_grad;
+      logits = network().forward(images);
+    }
+    ++count.forwards;
+    count.forward_samples += batch;
+    const auto weights = network().weighted_layer_weights();
+    if (has(Pass::LossGrad)) {
+      backward(torch::nn::functional::cross_entropy(logits, input.labels), weights);
+      ++count.backwards;
+    }
+    if (has(Pass::GraspHessian)) {
+      auto grads = torch::autograd::grad({torch::nn::functional::cross_entropy(logits, input.labels)},
+                                         weights, {}, /*retain_graph=*/true, /*create_graph=*/true,
+                                         /*allow_unused=*/true);
+      auto dot = torch::zeros({}, logits.options());
+      for (const auto& g : grads)
+        if (g.defined()) dot = dot + (g * g.detach()).sum();
+      backward(dot, weights);
+      count.backwards += 2;
+    }
+    if (has(Pass::InputJacobian)) {
+      backward(logits.sum(), {images});
+      ++count.backwards;
+    }
+    if (has(Pass::NtkJacobian)) {
+      const auto named = network().named_weight_parameters();
+      for (std::int64_t i = 0; i < batch; ++i) {
+        backward(logits[i].sum(), named);
+        ++count.backwards;
+      }
+    }
+  }
+
+  if (has(Pass::Synflow)) {
+    auto& copy = *prepared.float64_network;
+    ForwardContext ctx;
+    ctx.batchnorm = false;
+    auto out = copy.forward(torch::ones(shape_of_one(input.images), torch::kFloat64), ctx);
+    backward(out.sum(), copy.weighted_layer_weights());
+    ++count.forwards;
+    ++count.backwards;
+    count.forward_samples += 1;
+  }
+
+  if (has(Pass::HalfBatchGrads) || has(Pass::PerSampleSigns)) {
+    network().train();
+    const auto weights = network().weighted_layer_weights();
+    auto forward_backward = [&](std::int64_t begin, std::int64_t end) {
+      auto logits = network().forward(input.images.slice(0, begin, end));
+      backward(torch::nn::functional::cross_entropy(logits, input.labels.slice(0, begin, end)),
+               weights);
+      ++count.forwards;
+      ++count.backwards;
+      count.forward_samples += end - begin;
+    };
+    if (has(Pass::HalfBatchGrads))
+      for (std::int64_t part = 0; part < 2; ++part)
+        forward_backward(part * batch / 2, (part + 1) * batch / 2);
+    if (has(Pass::PerSampleSigns))
+      for (std::int64_t i = 0; i < batch; ++i) forward_backward(i, i + 1);
+  }
+
+  if (has(Pass::Zen)) {
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(input.seed);
+    SearchNetwork zen = input.make_network();
+    ++count.builds;
+    zen->train();
+    auto x = torch::randn(input.images.sizes());
+    zen->features(x, {});
+    zen->features(x, {});
+    count.forwards += 2;
+    count.forward_samples += 2 * batch;
+  }
+
+  if (has(Pass::LinearRegions) && input.make_thin_network) {
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(input.seed);
+    SearchNetwork thin = input.make_thin_network();
+    ++count.builds;
+    thin->train();
+    for (int b = 0; b < 3; ++b) {
+      thin->forward(torch::randn({1000, 1, 3, 3}));
+      ++count.forwards;
+      count.forward_samples += 1000;
+    }
+  }
+
+  if (has(Pass::Nngp) && input.nngp_data) {
+    torch::NoGradGuard no_grad;
+    const NngpData& data = *input.nngp_data;
+    constexpr std::int64_t kChunk = 250;  // proxies/nngp.cpp's chunk
+    torch::manual_seed(input.seed);
+    for (int m = 0; m < input.nngp_members; ++m) {
+      SearchNetwork member = input.make_network();
+      ++count.builds;
+      member->train();
+      member->forward(data.bn_images);
+      ++count.forwards;
+      count.forward_samples += data.bn_images.size(0);
+      member->eval();
+      for (const auto* images : {&data.train_images, &data.val_images})
+        for (std::int64_t start = 0; start < images->size(0); start += kChunk) {
+          const auto end = std::min(start + kChunk, images->size(0));
+          member->pooled_features(images->slice(0, start, end));
+          ++count.forwards;
+          count.forward_samples += end - start;
+        }
+    }
+  }
+  return count;
+}
+
+}  // namespace nbz::bench

@@ -1,0 +1,401 @@
+// nasbench_bench: Google Benchmark microbenchmarks of the shared-pass engine (README, "Benchmarks").
+//
+// On fixed architectures (NB201 smallest, median and largest by params_cifar10, ties to the
+// lowest index; one NB101 cell, the median by trainable parameters of the 20k ground-truth rows),
+// registered at run time from the catalog:
+//   engine/<proxy>/<arch>     score_architecture() for that proxy alone (build included)
+//   engine/zc|all/<arch>      the engine on the whole group: what a sweep pays per architecture
+//   floor/<passes>/<arch>     the bare passes of that pass set (bench/bare_passes.h); each
+//                             engine benchmark's label names its floor, and the table printed at
+//                             the end gives engine time / floor time
+// The run context (host, CPU, threads, BLAS actually loaded, LibTorch, build, code version, the
+// minibatch, each architecture) is added to the JSON so that `nasbench import-bench` can store
+// the results as a timing run with full provenance.
+//
+// Own flags (besides --benchmark_*): --threads=N (intra-op threads, default 1), --data=DIR,
+// --seed=S (default 0), --batch=B (default 64), --nb101=0|1 (default 1).
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bench/bare_passes.h"
+#include "datasets/cifar10.h"
+#include "datasets/training_images.h"
+#include "proxies/catalog.h"
+#include "proxies/engine.h"
+#include "suite/errors.h"
+#include "suite/nb101_network.h"
+#include "suite/nb101_space.h"
+#include "suite/nb201_network.h"
+#include "suite/nb201_space.h"
+#include "suite/rng.h"
+#include "suite/run_context.h"
+#include "suite/torch_runtime.h"
+#include "suite/version_info.h"
+
+namespace nbz::bench {
+namespace {
+
+struct Options {
+  std::string data_dir;
+  int threads = 1;
+  std::uint64_t seed = 0;
+  int batch = 64;
+  bool nb101 = true;
+};
+
+// One architecture the benchmarks run on.
+struct ArchCase {
+  std::string label;  // nb201-smallest, ..., nb101-median
+  std::string space;
+  std::int64_t index = 0;
+  std::string arch;  // NB201 arch string; NB101 module hash
+  std::int64_t params = 0;
+  NetworkFactory make_network, make_thin_network;
+};
+
+// Everything the benchmarks share, built once before they run.
+struct Setup {
+  Options options;
+  torch::Tensor images, labels;
+  std::vector<std::int64_t> batch_indices;
+  std::unique_ptr<NngpData> nngp;
+  NngpOptions nngp_options;
+  std::vector<ArchCase> archs;
+};
+Setup* g_setup = nullptr;
+
+std::string json_list(const std::vector<std::int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+std::pair<torch::Tensor, torch::Tensor> to_tensors(const Minibatch& mb) {
+  const auto b = static_cast<std::int64_t>(mb.indices.size());
+  auto images = torch::from_blob(const_cast<float*>(mb.images.data()),
+                                 {b, 3, mb.height, mb.width}, torch::kFloat32).clone();
+  auto labels =
+      torch::from_blob(const_cast<std::int64_t*>(mb.labels.data()), {b}, torch::kInt64).clone();
+  return {images, labels};
+}
+
+// The NNGP split as suite/sweep.cpp draws it (defaults: 1000 train, 500 validation, BatchNorm
+// batch of 100 from the train part, cifar10-exact-4k), so that nngp costs what it costs in a sweep.
+std::unique_ptr<NngpData> nngp_data(const Options& o, const NngpOptions& n) {
+  const ImageSet set = load_training_images(o.data_dir, "cifar10-exact-4k");
+  const auto order =
+      sample_without_replacement(set.size(), n.n_train + n.n_val, o.seed ^ 0x6E6E67702D73706CULL);
+  std::vector<std::int64_t> train(order.begin(), order.begin() + n.n_train);
+  std::vector<std::int64_t> val(order.end() - n.n_val, order.end());
+  std::vector<std::int64_t> bn;
+  for (auto i : sample_without_replacement(n.n_train, std::min(100, n.n_train),
+                                           o.seed ^ 0x6E6E67702D626E00ULL))
+    bn.push_back(train[static_cast<size_t>(i)]);
+  auto data = std::make_unique<NngpData>();
+  std::tie(data->train_images, data->train_labels) =
+      to_tensors(make_minibatch(set, train, kCifar10Normalisation, 32));
+  std::tie(data->val_images, data->val_labels) =
+      to_tensors(make_minibatch(set, val, kCifar10Normalisation, 32));
+  data->bn_images = to_tensors(make_minibatch(set, bn, kCifar10Normalisation, 32)).first;
+  data->num_classes = 10;
+  return data;
+}
+
+NetworkFactory nb201_factory(const nb201::Cell& cell, bool thin) {
+  nb201::NetworkOptions opts;
+  if (thin) {  // TE-NAS's thin network for linear regions, as the sweep builds it
+    opts.stem_channels = 1;
+    opts.cells_per_stage = 1;
+    opts.use_stem = false;
+  }
+  return [cell, opts] {
+    return std::static_pointer_cast<SearchNetworkImpl>(std::make_shared<nb201::NetworkImpl>(cell, opts));
+  };
+}
+
+std::vector<ArchCase> choose_architectures(const Options& o) {
+  std::vector<ArchCase> archs;
+  const auto space = nb201::Space::load(o.data_dir);
+  std::vector<std::pair<std::int64_t, std::int64_t>> by_params;  // (params, index)
+  for (std::int64_t i = 0; i < space.size(); ++i) by_params.emplace_back(space.params_cifar10(i), i);
+  std::sort(by_params.begin(), by_params.end());
+  const std::pair<const char*, size_t> picks[] = {
+      {"nb201-smallest", 0}, {"nb201-median", (by_params.size() - 1) / 2},
+      {"nb201-largest", by_params.size() - 1}};
+  // The largest is unique; the smallest and the median are ties broken to the lowest index.
+  for (const auto& [label, position] : picks) {
+    std::int64_t params = by_params[position].first;
+    auto first = std::lower_bound(by_params.begin(), by_params.end(), std::make_pair(params, std::int64_t{0}));
+    const std::int64_t index = first->second;
+    archs.push_back({label, "nb201", index, space.arch(index), params,
+                     nb201_factory(space.cell(index), false), nb201_factory(space.cell(index), true)});
+  }
+  if (o.nb101) {
+    const auto rows =
+        nb101::load_ground_truth(o.data_dir + "/nasbench101/nb101_ground_truth_20k.csv");
+    std::vector<std::pair<long long, size_t>> order;
+    for (size_t r = 0; r < rows.size(); ++r) order.emplace_back(rows[r].trainable_parameters, r);
+    std::sort(order.begin(), order.end());
+    const size_t row = order[(order.size() - 1) / 2].second;
+    const nb101::Cell cell = rows[row].cell;
+    archs.push_back({"nb101-median", "nb101", static_cast<std::int64_t>(row), rows[row].module_hash,
+                     rows[row].trainable_parameters,
+                     [cell] {
+                       return std::static_pointer_cast<SearchNetworkImpl>(
+                           std::make_shared<nb101::NetworkImpl>(cell));
+                     },
+                     {}});
+  }
+  return archs;
+}
+
+EngineInput engine_input(const ArchCase& arch) {
+  EngineInput in;
+  in.make_network = arch.make_network;
+  in.make_thin_network = arch.make_thin_network;
+  in.seed = g_setup->options.seed;
+  in.images = g_setup->images;
+  in.labels = g_setup->labels;
+  in.nngp_data = g_setup->nngp.get();
+  in.nngp = g_setup->nngp_options;
+  return in;
+}
+
+std::set<Pass> passes_of(const std::vector<const ProxyInfo*>& proxies) {
+  std::set<Pass> passes;
+  for (const auto* p : proxies) passes.insert(p->passes.begin(), p->passes.end());
+  return passes;
+}
+
+void engine_benchmark(benchmark::State& state, const ArchCase* arch,
+                      std::vector<const ProxyInfo*> proxies) {
+  const EngineInput input = engine_input(*arch);
+  int failed = 0;
+  std::string failure;
+  try {
+    for (auto _ : state) {
+      const ArchScores scores = score_architecture(input, proxies);
+      failed = 0;
+      for (const auto& p : scores.proxies)
+        if (!p.ok && ++failed == 1) failure = p.proxy->name + ": " + p.failure;
+    }
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  state.counters["proxies"] = static_cast<double>(proxies.size());
+  state.counters["failed"] = failed;
+  // The engine isolates failures, so a failing proxy still ran its passes: the time stands, and
+  // the label says which value would not have been stored.
+  state.SetLabel("floor " + pass_set_name(passes_of(proxies)) +
+                 (failed ? "; failed " + failure : ""));
+}
+
+void floor_benchmark(benchmark::State& state, const ArchCase* arch, std::set<Pass> passes) {
+  BareInput input;
+  input.make_network = arch->make_network;
+  input.make_thin_network = arch->make_thin_network;
+  input.seed = g_setup->options.seed;
+  input.images = g_setup->images;
+  input.labels = g_setup->labels;
+  input.nngp_data = g_setup->nngp.get();
+  input.nngp_members = g_setup->nngp_options.members;
+  BareCounts counts;
+  try {
+    const BarePreparation prepared = prepare_bare_passes(passes, input);
+    for (auto _ : state) counts = run_bare_passes(passes, input, prepared);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  state.counters["builds"] = counts.builds;
+  state.counters["forwards"] = counts.forwards;
+  state.counters["backwards"] = counts.backwards;
+  state.counters["samples"] = static_cast<double>(counts.forward_samples);
+}
+
+void register_benchmarks(const Setup& setup) {
+  for (const auto& arch : setup.archs) {
+    std::set<std::set<Pass>> floors;
+    auto add = [&](const std::string& what, std::vector<const ProxyInfo*> proxies) {
+      benchmark::RegisterBenchmark(("engine/" + what + "/" + arch.label).c_str(), engine_benchmark,
+                                   &arch, proxies)
+          ->Unit(benchmark::kMillisecond);
+      floors.insert(passes_of(proxies));
+    };
+    for (const auto& p : proxy_catalog()) add(p.name, {&p});
+    add("zc", resolve_proxy_list("zc"));
+    add("all", resolve_proxy_list("all"));
+    for (const auto& passes : floors)
+      benchmark::RegisterBenchmark(("floor/" + pass_set_name(passes) + "/" + arch.label).c_str(),
+                                   floor_benchmark, &arch, passes)
+          ->Unit(benchmark::kMillisecond);
+  }
+}
+
+// The console output plus, at the end, engine time / floor time for every engine benchmark.
+class FloorRatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const auto& r : runs) {
+      if (r.error_occurred) continue;
+      const std::string name = r.run_name.function_name;
+      if (r.run_type == Run::RT_Aggregate) {
+        if (r.aggregate_name == "median") median_[name] = seconds(r);
+      } else {
+        samples_[name].push_back(seconds(r));
+        if (name.rfind("engine/", 0) == 0) labels_[name] = r.report_label;
+      }
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+
+  void Finalize() override {
+    auto& out = GetOutputStream();
+    out << "\nengine time / bare-pass floor time (" << (median_.empty() ? "single repetition"
+                                                                        : "medians")
+        << ")\n";
+    char line[512];
+    std::snprintf(line, sizeof line, "%-34s %-15s %11s %11s %8s  %s\n", "proxy", "architecture",
+                  "engine ms", "floor ms", "ratio", "floor");
+    out << line;
+    for (const auto& [name, label] : labels_) {
+      const auto first = name.find('/'), last = name.rfind('/');
+      const std::string what = name.substr(first + 1, last - first - 1);
+      const std::string arch = name.substr(last + 1);
+      std::string passes = label.substr(6);  // after "floor "
+      passes = passes.substr(0, passes.find(';'));
+      const std::string floor = "floor/" + passes + "/" + arch;
+      const double engine = value(name), bare = value(floor);
+      std::snprintf(line, sizeof line, "%-34s %-15s %11.3f %11.3f %8.2f  %s\n", what.c_str(),
+                    arch.c_str(), engine * 1e3, bare * 1e3, bare > 0 ? engine / bare : 0.0,
+                    passes.c_str());
+      out << line;
+    }
+    ConsoleReporter::Finalize();
+  }
+
+ private:
+  static double seconds(const Run& r) {
+    return r.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(r.time_unit);
+  }
+  double value(const std::string& name) const {
+    auto m = median_.find(name);
+    if (m != median_.end()) return m->second;
+    auto s = samples_.find(name);
+    if (s == samples_.end() || s->second.empty()) return 0;
+    auto v = s->second;
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  }
+  std::map<std::string, double> median_;
+  std::map<std::string, std::vector<double>> samples_;
+  std::map<std::string, std::string> labels_;
+};
+
+// Removes and applies this program's own flags; the rest is Google Benchmark's.
+Options parse_own_flags(int* argc, char** argv) {
+  Options o;
+  const char* env = std::getenv("NBZ_DATA");
+  o.data_dir = env ? env : NBZ_DEFAULT_DATA_DIR;
+  int kept = 1;
+  for (int i = 1; i < *argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](const char* flag) -> const char* {
+      const std::string prefix = std::string("--") + flag + "=";
+      return arg.rfind(prefix, 0) == 0 ? argv[i] + prefix.size() : nullptr;
+    };
+    auto integer = [&](const char* flag, const char* text) {
+      char* end = nullptr;
+      const long long v = std::strtoll(text, &end, 10);
+      if (*text == '\0' || *end != '\0' || v < 0)
+        throw Error(std::string("--") + flag + "='" + text + "' is not a non-negative integer");
+      return v;
+    };
+    if (const char* v = value("data")) {
+      o.data_dir = v;
+    } else if (const char* v = value("threads")) {
+      o.threads = static_cast<int>(integer("threads", v));
+    } else if (const char* v = value("seed")) {
+      o.seed = static_cast<std::uint64_t>(integer("seed", v));
+    } else if (const char* v = value("batch")) {
+      o.batch = static_cast<int>(integer("batch", v));
+    } else if (const char* v = value("nb101")) {
+      o.nb101 = integer("nb101", v) != 0;
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  *argc = kept;
+  if (o.threads < 1) throw Error("--threads must be >= 1");
+  if (o.batch < 2) throw Error("--batch must be >= 2");
+  return o;
+}
+
+int run(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  Setup setup;
+  setup.options = parse_own_flags(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  const Options& o = setup.options;
+  const TorchRuntime runtime = configure_torch("cpu", o.threads);
+  const HostInfo host = host_info();
+
+  const ImageSet train = load_cifar10_train(o.data_dir);
+  setup.batch_indices = minibatch_indices(train.size(), o.batch, o.seed);
+  std::tie(setup.images, setup.labels) =
+      to_tensors(make_minibatch(train, setup.batch_indices, kCifar10Normalisation, 32));
+  setup.nngp = nngp_data(o, setup.nngp_options);
+  setup.archs = choose_architectures(o);
+  g_setup = &setup;
+
+  benchmark::AddCustomContext("nbz_host", host.host);
+  benchmark::AddCustomContext("nbz_cpu", host.cpu);
+  benchmark::AddCustomContext("nbz_cores", std::to_string(host.cores));
+  benchmark::AddCustomContext("nbz_device", runtime.device);
+  benchmark::AddCustomContext("nbz_threads", std::to_string(runtime.threads));
+  benchmark::AddCustomContext("nbz_blas", runtime.blas);
+  benchmark::AddCustomContext("nbz_torch_version", runtime.torch_version);
+  benchmark::AddCustomContext("nbz_build", std::string(build_type()) + ", " + compiler());
+  benchmark::AddCustomContext("nbz_code_version", code_version());
+  benchmark::AddCustomContext("nbz_seed", std::to_string(o.seed));
+  benchmark::AddCustomContext("nbz_batch_size", std::to_string(o.batch));
+  benchmark::AddCustomContext("nbz_batch_indices", json_list(setup.batch_indices));
+  benchmark::AddCustomContext("nbz_images", "cifar10 training images, exact first 4000 "
+                                            "(data_batch_1_first4000.bin)");
+  benchmark::AddCustomContext(
+      "nbz_nngp", std::to_string(setup.nngp_options.n_train) + " train, " +
+                      std::to_string(setup.nngp_options.n_val) + " val, M = " +
+                      std::to_string(setup.nngp_options.members) + ", cifar10-exact-4k");
+  for (const auto& a : setup.archs)
+    benchmark::AddCustomContext("nbz_arch " + a.label, a.space + " " + std::to_string(a.index) +
+                                                           " " + a.arch + " params=" +
+                                                           std::to_string(a.params));
+  register_benchmarks(setup);
+  FloorRatioReporter display;
+  benchmark::RunSpecifiedBenchmarks(&display);
+  benchmark::Shutdown();
+  return 0;
+}
+
+}  // namespace
+}  // namespace nbz::bench
+
+int main(int argc, char** argv) {
+  try {
+    return nbz::bench::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "nasbench_bench: error: " << e.what() << "\n";
+    return 2;
+  }
+}
