@@ -55,3 +55,25 @@ check-space: build
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)
+
+# Microbenchmarks (bench/, Google Benchmark): the engine per proxy and per group, and the
+# bare-pass floors. The default (NB201 median architecture, one short repetition) takes a few
+# minutes on 2 cores; BENCH_FILTER=. runs every architecture (NB201 smallest, median, largest and
+# the NB101 cell, which alone takes about an hour), BENCH_ARGS adds flags, e.g.
+# BENCH_ARGS="--benchmark_min_time=2 --benchmark_repetitions=5 --threads=2" (README, "Benchmarks").
+BENCH_FILTER ?= nb201-median
+BENCH_OUT ?= $(BUILD_DIR)/bench.json
+BENCH_ARGS ?=
+.PHONY: bench test-slurm
+bench: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target nasbench_bench
+	$(BUILD_DIR)/nasbench_bench --data=$(abspath $(DATA)) --benchmark_filter='$(BENCH_FILTER)' \
+	  --benchmark_min_time=0.01 --benchmark_out=$(BENCH_OUT) --benchmark_out_format=json $(BENCH_ARGS)
+	@echo "JSON in $(BENCH_OUT); store it with: $(BUILD_DIR)/nasbench import-bench --db results/bench.sqlite --json $(BENCH_OUT)"
+
+# The Slurm job array + dependent merge on a throw-away single-node Slurm (README, "Clusters").
+# Installs slurm-wlm and munge with the other packages; exits 0 with the reason when it skips.
+test-slurm: DEPS += slurm-wlm munge
+test-slurm: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target nasbench
+	scripts/test_slurm.sh $(BUILD_DIR)/nasbench $(abspath $(DATA)); rc=$$?; [ $$rc = 77 ] || exit $$rc

@@ -22,12 +22,6 @@ std::vector<std::int64_t> shape_of_one(const torch::Tensor& images) {
 
 }  // namespace
 
-std::string pass_set_name(const std::set<Pass>& passes) {
-  std::string name;
-  for (Pass p : passes) name += (name.empty() ? "" : "+") + std::string(pass_name(p));
-  return name;
-}
-
 BarePreparation prepare_bare_passes(const std::set<Pass>& passes, const BareInput& input) {
   BarePreparation prepared;
   if (passes.count(Pass::Synflow)) {
@@ -149,16 +143,18 @@ BareCounts run_bare_passes(const std::set<Pass>& passes, const BareInput& input,
     count.forward_samples += 2 * batch;
   }
 
-  if (has(Pass::LinearRegions) && input.make_thin_network) {
+  if (has(Pass::LinearRegions) && input.make_thin_network && input.linear_region_inputs.defined()) {
     torch::NoGradGuard no_grad;
     torch::manual_seed(input.seed);
     SearchNetwork thin = input.make_thin_network();
     ++count.builds;
     thin->train();
-    for (int b = 0; b < 3; ++b) {
-      thin->forward(torch::randn({1000, 1, 3, 3}));
+    const auto& crops = input.linear_region_inputs;
+    for (std::int64_t start = 0; start < crops.size(0); start += 1000) {
+      const auto end = std::min(start + 1000, crops.size(0));
+      thin->forward(crops.slice(0, start, end));
       ++count.forwards;
-      count.forward_samples += 1000;
+      count.forward_samples += end - start;
     }
   }
 

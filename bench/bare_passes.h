@@ -19,7 +19,8 @@
 //   zen_pass           build + two train-mode forwards of B random inputs, no autograd  1 build 2 fwd
 //   half_batch_grads   two forwards of B/2 and their loss backwards                     2 fwd 2 bwd
 //   per_sample_signs   B forwards of one image and their loss backwards                  B fwd B bwd
-//   linear_regions_pass build of the thin network + 3 forwards of 1000 1x3x3 inputs     1 build 3 fwd
+//   linear_regions_pass build of the thin network, forwards of its crops in batches of
+//                      1000 (3000 crops of 1x3x3), no autograd                          1 build 3 fwd
 //   nngp_pass          per member: build, one train-mode forward of the BatchNorm batch,
 //                      eval forwards of the train and validation images in chunks of 250 M builds ...
 // A pass set shares what the engine shares: one build, one train_forward for every backward
@@ -40,6 +41,7 @@ namespace nbz::bench {
 
 struct BareInput {
   NetworkFactory make_network, make_thin_network;
+  torch::Tensor linear_region_inputs;  // [N, 1, h, w]
   std::uint64_t seed = 0;
   torch::Tensor images, labels;  // the minibatch
   const NngpData* nngp_data = nullptr;
@@ -61,8 +63,5 @@ BarePreparation prepare_bare_passes(const std::set<Pass>& passes, const BareInpu
 // Runs the bare version of `passes` once.
 BareCounts run_bare_passes(const std::set<Pass>& passes, const BareInput& input,
                            const BarePreparation& prepared);
-
-// "build+train_forward+loss_grad": the catalog's pass names in enum order.
-std::string pass_set_name(const std::set<Pass>& passes);
 
 }  // namespace nbz::bench

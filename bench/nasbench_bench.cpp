@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "bench/bare_passes.h"
+#include "benchmarks_db/bench_import.h"
 #include "datasets/cifar10.h"
 #include "datasets/training_images.h"
 #include "proxies/catalog.h"
@@ -67,6 +68,7 @@ struct ArchCase {
 struct Setup {
   Options options;
   torch::Tensor images, labels;
+  torch::Tensor linear_region_inputs;  // TE-NAS's crops, as suite/sweep.cpp draws them
   std::vector<std::int64_t> batch_indices;
   std::unique_ptr<NngpData> nngp;
   NngpOptions nngp_options;
@@ -113,9 +115,10 @@ std::unique_ptr<NngpData> nngp_data(const Options& o, const NngpOptions& n) {
 
 NetworkFactory nb201_factory(const nb201::Cell& cell, bool thin) {
   nb201::NetworkOptions opts;
-  if (thin) {  // TE-NAS's thin network for linear regions, as the sweep builds it
+  if (thin) {  // TE-NAS's thin network for linear regions, as suite/sweep.cpp builds it
     opts.stem_channels = 1;
     opts.cells_per_stage = 1;
+    opts.num_stages = 1;
     opts.use_stem = false;
   }
   return [cell, opts] {
@@ -163,6 +166,7 @@ EngineInput engine_input(const ArchCase& arch) {
   EngineInput in;
   in.make_network = arch.make_network;
   in.make_thin_network = arch.make_thin_network;
+  in.linear_region_inputs = g_setup->linear_region_inputs;
   in.seed = g_setup->options.seed;
   in.images = g_setup->images;
   in.labels = g_setup->labels;
@@ -197,7 +201,7 @@ void engine_benchmark(benchmark::State& state, const ArchCase* arch,
   state.counters["failed"] = failed;
   // The engine isolates failures, so a failing proxy still ran its passes: the time stands, and
   // the label says which value would not have been stored.
-  state.SetLabel("floor " + pass_set_name(passes_of(proxies)) +
+  state.SetLabel("floor " + db::pass_set_name(passes_of(proxies)) +
                  (failed ? "; failed " + failure : ""));
 }
 
@@ -205,6 +209,7 @@ void floor_benchmark(benchmark::State& state, const ArchCase* arch, std::set<Pas
   BareInput input;
   input.make_network = arch->make_network;
   input.make_thin_network = arch->make_thin_network;
+  input.linear_region_inputs = g_setup->linear_region_inputs;
   input.seed = g_setup->options.seed;
   input.images = g_setup->images;
   input.labels = g_setup->labels;
@@ -237,7 +242,7 @@ void register_benchmarks(const Setup& setup) {
     add("zc", resolve_proxy_list("zc"));
     add("all", resolve_proxy_list("all"));
     for (const auto& passes : floors)
-      benchmark::RegisterBenchmark(("floor/" + pass_set_name(passes) + "/" + arch.label).c_str(),
+      benchmark::RegisterBenchmark(("floor/" + db::pass_set_name(passes) + "/" + arch.label).c_str(),
                                    floor_benchmark, &arch, passes)
           ->Unit(benchmark::kMillisecond);
   }
@@ -277,9 +282,13 @@ class FloorRatioReporter : public benchmark::ConsoleReporter {
       passes = passes.substr(0, passes.find(';'));
       const std::string floor = "floor/" + passes + "/" + arch;
       const double engine = value(name), bare = value(floor);
-      std::snprintf(line, sizeof line, "%-34s %-15s %11.3f %11.3f %8.2f  %s\n", what.c_str(),
-                    arch.c_str(), engine * 1e3, bare * 1e3, bare > 0 ? engine / bare : 0.0,
-                    passes.c_str());
+      char floor_ms[32] = "-", ratio[32] = "-";  // "-": the floor was filtered out
+      if (bare > 0) {
+        std::snprintf(floor_ms, sizeof floor_ms, "%.3f", bare * 1e3);
+        std::snprintf(ratio, sizeof ratio, "%.2f", engine / bare);
+      }
+      std::snprintf(line, sizeof line, "%-34s %-15s %11.3f %11s %8s  %s\n", what.c_str(),
+                    arch.c_str(), engine * 1e3, floor_ms, ratio, passes.c_str());
       out << line;
     }
     ConsoleReporter::Finalize();
@@ -355,6 +364,9 @@ int run(int argc, char** argv) {
   setup.batch_indices = minibatch_indices(train.size(), o.batch, o.seed);
   std::tie(setup.images, setup.labels) =
       to_tensors(make_minibatch(train, setup.batch_indices, kCifar10Normalisation, 32));
+  auto crops = random_single_channel_crops(train, 3000, 3, o.seed);
+  setup.linear_region_inputs =
+      torch::from_blob(crops.data(), {3000, 1, 3, 3}, torch::kFloat32).clone();
   setup.nngp = nngp_data(o, setup.nngp_options);
   setup.archs = choose_architectures(o);
   g_setup = &setup;

@@ -1,5 +1,6 @@
 // nasbench: the command-line entry point. Torch-free on purpose (build time): every command that
 // computes goes through suite/sweep.h.
+#include <SQLiteCpp/Statement.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -8,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks_db/bench_import.h"
 #include "benchmarks_db/merge.h"
+#include "benchmarks_db/aggregates.h"
 #include "benchmarks_db/results_db.h"
 #include "proxies/catalog.h"
 #include "reports/correlation_report.h"
@@ -31,10 +34,12 @@ const char* kUsage =
     "commands:\n"
     "  sweep        score architectures with proxies into an SQLite results database (resumable)\n"
     "  merge        combine results databases (shards of a sweep) into one\n"
+    "  import-bench store nasbench_bench's JSON output in a results database as a timing run\n"
     "  report       correlation and timing tables from a results database\n"
     "  score        score one architecture and print JSON (no database)\n"
     "  check-space  build every network of a space and compare parameter counts with the benchmark\n"
     "  proxies      list the proxies with sign, family and the passes they need\n"
+    "  aggregate    rank aggregates (vote, TE-NAS, mean rank, AZ-NAS log rank) from stored scores\n"
     "  version      code version and build\n";
 
 void add_compute_options(ArgParser& args) {
@@ -192,6 +197,42 @@ int cmd_merge(const std::vector<std::string>& argv, const std::string& command_l
   return 0;
 }
 
+int cmd_import_bench(const std::vector<std::string>& argv, const std::string& command_line) {
+  ArgParser args("import-bench",
+                 "Store the JSON of build/nasbench_bench (--benchmark_out=FILE "
+                 "--benchmark_out_format=json) in a results database as a timing run: one score "
+                 "per proxy and architecture with the median seconds per call, floors and "
+                 "whole-set times as passes (docs/schema.md, \"Timing runs\"). Importing the same "
+                 "file again adds nothing.");
+  args.option("db", "results database file (created when absent)", "", true)
+      .option("json", "Google Benchmark JSON written by nasbench_bench", "", true);
+  if (!args.parse(argv)) {
+    std::cout << args.help();
+    return 0;
+  }
+  const std::string json = args.str("json");
+  if (access(json.c_str(), R_OK) != 0) throw Error("benchmark JSON '" + json + "' cannot be read");
+  db::ResultsDb database(args.str("db"));
+  const auto s = db::import_benchmark_json(database, json, command_line);
+  for (const auto& line : s.lines) std::cout << "  " << line << "\n";
+  for (const auto& note : s.notes) std::cerr << "nasbench import-bench: " << note << "\n";
+  std::cout << "timing run " << s.run_id << (s.run_created ? " (new)" : " (already there)")
+            << " in " << args.str("db") << ": " << s.archs << " architectures, "
+            << s.proxy_timings << " proxy timings (" << s.failed_timings
+            << " with a failed value), " << s.floors << " floors, " << s.sets
+            << " whole-set timings; "
+            << s.rows_inserted << " score rows added\n";
+  const int other_runs =
+      database.sql()
+          .execAndGet("SELECT count(*) FROM runs WHERE config_key NOT LIKE 'timing;%'")
+          .getInt();
+  if (other_runs > 0)
+    std::cerr << "nasbench import-bench: note: " << args.str("db") << " also holds " << other_runs
+              << " sweep runs; `nasbench report` lists timing runs beside them (their values "
+                 "are seconds): a separate file for timings keeps reports clean\n";
+  return 0;
+}
+
 int cmd_report(const std::vector<std::string>& argv) {
   ArgParser args("report",
                  "Without --out/--html: Kendall tau-b and Spearman rho of every proxy against "
@@ -299,6 +340,55 @@ int cmd_check_space(const std::vector<std::string>& argv) {
              : 1;
 }
 
+int cmd_aggregate(const std::vector<std::string>& argv, const std::string& command_line) {
+  ArgParser args("aggregate", "Label-free rank aggregates computed from stored scores, stored as "
+                              "proxies of their own (no network is run).");
+  args.option("db", "results database file", "", true)
+      .option("run", "run id (0 = every run of the database)", "0")
+      .option("define", "NAME=RULE:a,b[;NAME=RULE:...], RULE in mean_rank, rank_sum, log_rank, vote")
+      .flag("standard", "vote=vote:synflow,jacob_cov,snip and tenas=rank_sum:ntk_cond,linear_regions");
+  if (!args.parse(argv)) {
+    std::cout << args.help();
+    return 0;
+  }
+  std::vector<db::AggregateDefinition> defs;
+  if (args.is_set("standard")) defs = db::standard_aggregates();
+  std::string text = args.str("define"), item;
+  for (size_t i = 0; i <= text.size() && !text.empty(); ++i) {
+    if (i == text.size() || text[i] == ';') {
+      defs.push_back(db::parse_aggregate(item));
+      item.clear();
+    } else {
+      item.push_back(text[i]);
+    }
+  }
+  if (defs.empty()) throw Error("nasbench aggregate: give --define and/or --standard");
+  if (access(args.str("db").c_str(), F_OK) != 0)
+    throw Error("results database '" + args.str("db") + "' does not exist");
+  db::ResultsDb database(args.str("db"));
+  std::vector<std::int64_t> runs;
+  if (args.integer("run") > 0) {
+    runs.push_back(args.integer("run"));
+  } else {
+    SQLite::Statement q(database.sql(), "SELECT run_id FROM runs ORDER BY run_id");
+    while (q.executeStep()) runs.push_back(q.getColumn(0).getInt64());
+  }
+  int failures = 0;
+  for (auto run : runs)
+    for (const auto& def : defs) {
+      try {
+        const auto n = db::compute_aggregate(database, run, def, command_line);
+        std::cout << "run " << run << ": " << def.name << " (" << def.parameters() << ") on " << n
+                  << " architectures\n";
+      } catch (const Error& e) {
+        // A run without one member (e.g. no NTK) skips that aggregate; the others still run.
+        std::cerr << "run " << run << ": " << def.name << " skipped: " << e.what() << "\n";
+        ++failures;
+      }
+    }
+  return failures == static_cast<int>(runs.size() * defs.size()) ? 2 : 0;
+}
+
 int cmd_proxies() {
   for (const auto& p : proxy_catalog()) {
     std::string passes;
@@ -326,10 +416,12 @@ int main(int argc, char** argv) {
   try {
     if (command == "sweep") return cmd_sweep(args, command_line);
     if (command == "merge") return cmd_merge(args, command_line);
+    if (command == "import-bench") return cmd_import_bench(args, command_line);
     if (command == "report") return cmd_report(args);
     if (command == "score") return cmd_score(args);
     if (command == "check-space") return cmd_check_space(args);
     if (command == "proxies") return cmd_proxies();
+    if (command == "aggregate") return cmd_aggregate(args, command_line);
     if (command == "version") {
       std::cout << "nasbench " << code_version() << " (" << build_type() << ", " << compiler()
                 << ")\n";

@@ -1,0 +1,156 @@
+#include "benchmarks_db/aggregates.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "reports/statistics.h"
+#include "suite/errors.h"
+#include "suite/stopwatch.h"
+#include "suite/version_info.h"
+
+namespace nbz::db {
+namespace {
+
+const std::set<std::string> kRules = {"mean_rank", "rank_sum", "log_rank", "vote"};
+
+}  // namespace
+
+std::string AggregateDefinition::parameters() const {
+  std::string m;
+  for (const auto& name : members) m += (m.empty() ? "" : ",") + name;
+  return "rule=" + rule + ";members=" + m;
+}
+
+AggregateDefinition parse_aggregate(const std::string& text) {
+  const auto eq = text.find('='), colon = text.find(':');
+  if (eq == std::string::npos || colon == std::string::npos || colon < eq || eq == 0)
+    throw Error("aggregate '" + text + "' is not of the form NAME=RULE:member,member,...");
+  AggregateDefinition def;
+  def.name = text.substr(0, eq);
+  def.rule = text.substr(eq + 1, colon - eq - 1);
+  if (!kRules.count(def.rule))
+    throw Error("aggregate '" + text + "': unknown rule '" + def.rule +
+                "' (mean_rank, rank_sum, log_rank, vote)");
+  std::string item;
+  for (size_t i = colon + 1; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == ',') {
+      if (item.empty()) throw Error("aggregate '" + text + "': empty member name");
+      def.members.push_back(item);
+      item.clear();
+    } else {
+      item.push_back(text[i]);
+    }
+  }
+  if (def.members.size() < 2)
+    throw Error("aggregate '" + text + "': needs at least two members");
+  if (std::set<std::string>(def.members.begin(), def.members.end()).size() != def.members.size())
+    throw Error("aggregate '" + text + "': a member appears twice");
+  return def;
+}
+
+std::vector<AggregateDefinition> standard_aggregates() {
+  return {{"vote", "vote", {"synflow", "jacob_cov", "snip"}},
+          {"tenas", "rank_sum", {"ntk_cond", "linear_regions"}}};
+}
+
+std::vector<double> aggregate_values(const std::string& rule,
+                                     const std::vector<std::vector<double>>& ranks) {
+  NBZ_ASSERT(!ranks.empty(), "aggregate without members");
+  const size_t n = ranks[0].size();
+  std::vector<double> out(n, 0);
+  if (rule == "vote") {
+    const size_t members = ranks.size();
+    for (size_t a = 0; a < n; ++a)
+      for (size_t b = 0; b < n; ++b) {
+        if (a == b) continue;
+        size_t above = 0;
+        for (const auto& r : ranks) above += r[a] > r[b];
+        if (2 * above > members) out[a] += 1;
+      }
+    return out;
+  }
+  for (const auto& r : ranks)
+    for (size_t i = 0; i < n; ++i)
+      out[i] += rule == "log_rank" ? std::log(r[i] / static_cast<double>(n)) : r[i];
+  if (rule == "mean_rank")
+    for (auto& v : out) v /= static_cast<double>(ranks.size());
+  return out;
+}
+
+std::int64_t compute_aggregate(ResultsDb& db, std::int64_t run_id, const AggregateDefinition& def,
+                               const std::string& command_line) {
+  Stopwatch watch;
+  auto& sql = db.sql();
+  // rank_value of every ok score of each member, by arch_id.
+  std::vector<std::map<std::int64_t, double>> by_member;
+  for (const auto& member : def.members) {
+    SQLite::Statement q(sql,
+                        "SELECT s.arch_id, s.rank_value FROM scores s JOIN proxies p "
+                        "ON p.proxy_id = s.proxy_id WHERE s.run_id = ? AND p.name = ? "
+                        "AND s.status = 'ok'");
+    q.bind(1, run_id);
+    q.bind(2, member);
+    std::map<std::int64_t, double> values;
+    while (q.executeStep()) values[q.getColumn(0).getInt64()] = q.getColumn(1).getDouble();
+    if (values.empty())
+      throw Error("aggregate '" + def.name + "': proxy '" + member + "' has no ok scores in run " +
+                  std::to_string(run_id) + " of '" + db.path() + "'");
+    by_member.push_back(std::move(values));
+  }
+  std::vector<std::int64_t> archs;
+  for (const auto& [arch, v] : by_member[0]) {
+    (void)v;
+    bool everywhere = true;
+    for (const auto& m : by_member) everywhere = everywhere && m.count(arch);
+    if (everywhere) archs.push_back(arch);
+  }
+  std::vector<std::vector<double>> ranks;
+  for (const auto& m : by_member) {
+    std::vector<double> x;
+    for (auto arch : archs) x.push_back(m.at(arch));
+    ranks.push_back(stats::average_ranks(x));
+  }
+  const auto values = aggregate_values(def.rule, ranks);
+
+  const auto proxy_id =
+      db.ensure_proxies({{def.name, 1, "aggregate", "score", "stored scores", def.parameters(),
+                          "label-free rank aggregate (" + def.rule + ") of stored scores"}})
+          .at(def.name);
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  const auto session = db.begin_session(run_id, command_line, host, code_version());
+  const double per_arch = archs.empty() ? 0 : watch.seconds() / static_cast<double>(archs.size());
+  {
+    SQLite::Transaction tx(sql, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement clear(sql, "DELETE FROM scores WHERE run_id = ? AND proxy_id = ?");
+    clear.bind(1, run_id);
+    clear.bind(2, proxy_id);
+    clear.exec();
+    SQLite::Statement insert(sql,
+                             "INSERT INTO scores(run_id, arch_id, proxy_id, value, rank_value, "
+                             "status, failure_reason, own_seconds, shared_seconds, seconds, "
+                             "session_id) VALUES (?, ?, ?, ?, ?, 'ok', NULL, ?, 0, ?, ?)");
+    for (size_t i = 0; i < archs.size(); ++i) {
+      insert.bind(1, run_id);
+      insert.bind(2, archs[i]);
+      insert.bind(3, proxy_id);
+      insert.bind(4, values[i]);
+      insert.bind(5, values[i]);
+      insert.bind(6, per_arch);
+      insert.bind(7, per_arch);
+      insert.bind(8, session);
+      insert.exec();
+      insert.reset();
+    }
+    tx.commit();
+  }
+  db.end_session(session, "completed");
+  return static_cast<std::int64_t>(archs.size());
+}
+
+}  // namespace nbz::db
