@@ -30,7 +30,6 @@
 #include "bench/bare_passes.h"
 #include "benchmarks_db/bench_import.h"
 #include "datasets/cifar10.h"
-#include "datasets/training_images.h"
 #include "proxies/catalog.h"
 #include "proxies/engine.h"
 #include "suite/errors.h"
@@ -38,7 +37,7 @@
 #include "suite/nb101_space.h"
 #include "suite/nb201_network.h"
 #include "suite/nb201_space.h"
-#include "suite/rng.h"
+#include "suite/run_inputs.h"
 #include "suite/run_context.h"
 #include "suite/torch_runtime.h"
 #include "suite/version_info.h"
@@ -82,48 +81,8 @@ std::string json_list(const std::vector<std::int64_t>& v) {
   return s + "]";
 }
 
-std::pair<torch::Tensor, torch::Tensor> to_tensors(const Minibatch& mb) {
-  const auto b = static_cast<std::int64_t>(mb.indices.size());
-  auto images = torch::from_blob(const_cast<float*>(mb.images.data()),
-                                 {b, 3, mb.height, mb.width}, torch::kFloat32).clone();
-  auto labels =
-      torch::from_blob(const_cast<std::int64_t*>(mb.labels.data()), {b}, torch::kInt64).clone();
-  return {images, labels};
-}
-
-// The NNGP split as suite/sweep.cpp draws it (defaults: 1000 train, 500 validation, BatchNorm
-// batch of 100 from the train part, cifar10-exact-4k), so that nngp costs what it costs in a sweep.
-std::unique_ptr<NngpData> nngp_data(const Options& o, const NngpOptions& n) {
-  const ImageSet set = load_training_images(o.data_dir, "cifar10-exact-4k");
-  const auto order =
-      sample_without_replacement(set.size(), n.n_train + n.n_val, o.seed ^ 0x6E6E67702D73706CULL);
-  std::vector<std::int64_t> train(order.begin(), order.begin() + n.n_train);
-  std::vector<std::int64_t> val(order.end() - n.n_val, order.end());
-  std::vector<std::int64_t> bn;
-  for (auto i : sample_without_replacement(n.n_train, std::min(100, n.n_train),
-                                           o.seed ^ 0x6E6E67702D626E00ULL))
-    bn.push_back(train[static_cast<size_t>(i)]);
-  auto data = std::make_unique<NngpData>();
-  std::tie(data->train_images, data->train_labels) =
-      to_tensors(make_minibatch(set, train, kCifar10Normalisation, 32));
-  std::tie(data->val_images, data->val_labels) =
-      to_tensors(make_minibatch(set, val, kCifar10Normalisation, 32));
-  data->bn_images = to_tensors(make_minibatch(set, bn, kCifar10Normalisation, 32)).first;
-  data->num_classes = 10;
-  return data;
-}
-
-NetworkFactory nb201_factory(const nb201::Cell& cell, bool thin) {
-  nb201::NetworkOptions opts;
-  if (thin) {  // TE-NAS's thin network for linear regions, as suite/sweep.cpp builds it
-    opts.stem_channels = 1;
-    opts.cells_per_stage = 1;
-    opts.num_stages = 1;
-    opts.use_stem = false;
-  }
-  return [cell, opts] {
-    return std::static_pointer_cast<SearchNetworkImpl>(std::make_shared<nb201::NetworkImpl>(cell, opts));
-  };
+NetworkFactory bench_factory(const nb201::Cell& cell, bool thin) {
+  return nb201_factory(cell, thin ? nb201_thin_options({}) : nb201::NetworkOptions{});
 }
 
 std::vector<ArchCase> choose_architectures(const Options& o) {
@@ -141,7 +100,7 @@ std::vector<ArchCase> choose_architectures(const Options& o) {
     auto first = std::lower_bound(by_params.begin(), by_params.end(), std::make_pair(params, std::int64_t{0}));
     const std::int64_t index = first->second;
     archs.push_back({label, "nb201", index, space.arch(index), params,
-                     nb201_factory(space.cell(index), false), nb201_factory(space.cell(index), true)});
+                     bench_factory(space.cell(index), false), bench_factory(space.cell(index), true)});
   }
   if (o.nb101) {
     const auto rows =
@@ -363,11 +322,11 @@ int run(int argc, char** argv) {
   const ImageSet train = load_cifar10_train(o.data_dir);
   setup.batch_indices = minibatch_indices(train.size(), o.batch, o.seed);
   std::tie(setup.images, setup.labels) =
-      to_tensors(make_minibatch(train, setup.batch_indices, kCifar10Normalisation, 32));
-  auto crops = random_single_channel_crops(train, 3000, 3, o.seed);
-  setup.linear_region_inputs =
-      torch::from_blob(crops.data(), {3000, 1, 3, 3}, torch::kFloat32).clone();
-  setup.nngp = nngp_data(o, setup.nngp_options);
+      minibatch_tensors(make_minibatch(train, setup.batch_indices, kCifar10Normalisation, 32));
+  setup.linear_region_inputs = linear_region_crops(train, o.seed);
+  // The sweep's NNGP split with its defaults, so that nngp costs what it costs in a sweep.
+  setup.nngp = prepare_nngp_split(o.data_dir, "cifar10-exact-4k", setup.nngp_options.n_train,
+                                  setup.nngp_options.n_val, o.seed, 32, 10, nullptr);
   setup.archs = choose_architectures(o);
   g_setup = &setup;
 

@@ -28,7 +28,6 @@ PATH=$PATH:/usr/sbin
 
 dir=$(mktemp -d /tmp/nbz_slurm_XXXXXX)
 chmod 755 "$dir"  # munged requires its socket directory to be reachable by all
-pids=()
 cleanup() {
   # Only the daemons this script started, by their recorded pids.
   for f in "$dir/slurmd.pid" "$dir/slurmctld.pid" "$dir/munged.pid"; do
@@ -100,6 +99,7 @@ done
 [ "$state" = idle ] || { show_logs; skip "the Slurm node did not become idle in 60 s (state '$state')"; }
 echo "Slurm up: node $host, $cpus CPUs, ports $base/$((base + 1)), $(sbatch --version)"
 
+# shellcheck disable=SC2054  # the commas belong to the proxy list
 sweep=(--space nb201 --archs 0-5 --proxies params,flops,l2_norm --seed 0 --data "$data")
 "$nasbench" sweep "${sweep[@]}" --threads 1 --db "$dir/single.sqlite" --no-progress-bar \
   >"$dir/single.log" 2>&1 || { cat "$dir/single.log"; fail "the reference sweep failed"; }

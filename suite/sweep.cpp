@@ -14,14 +14,13 @@
 #include "benchmarks_db/truth_import.h"
 #include "datasets/checksums.h"
 #include "datasets/cifar10.h"
-#include "datasets/training_images.h"
-#include "suite/rng.h"
 #include "proxies/catalog.h"
 #include "proxies/engine.h"
 #include "suite/arch_selection.h"
 #include "suite/errors.h"
 #include "suite/nb201_network.h"
 #include "suite/progress.h"
+#include "suite/run_inputs.h"
 #include "suite/run_context.h"
 #include "suite/stopwatch.h"
 #include "suite/torch_runtime.h"
@@ -92,47 +91,6 @@ struct SweepSetup {
   std::string nngp_description;
 };
 
-std::pair<torch::Tensor, torch::Tensor> to_tensors(const Minibatch& mb) {
-  const auto b = static_cast<std::int64_t>(mb.indices.size());
-  auto images = torch::from_blob(const_cast<float*>(mb.images.data()), {b, 3, mb.height, mb.width},
-                                 torch::kFloat32).clone();
-  auto labels = torch::from_blob(const_cast<std::int64_t*>(mb.labels.data()), {b}, torch::kInt64).clone();
-  return {images, labels};
-}
-
-// The NNGP split: n_train + n_val distinct training images drawn with the seed (train = the first
-// n_train, validation = the last n_val, never test images), and a BatchNorm batch drawn from the
-// train part.
-std::unique_ptr<NngpData> prepare_nngp(const SweepOptions& o, const DatasetSpec& dataset,
-                                       std::string* description) {
-  if (o.nngp_train < 2 || o.nngp_val < 1 || o.nngp_members < 1)
-    throw Error("NNGP options need --nngp-train >= 2, --nngp-val >= 1, --nngp-members >= 1 (got " +
-                std::to_string(o.nngp_train) + ", " + std::to_string(o.nngp_val) + ", " +
-                std::to_string(o.nngp_members) + ")");
-  const ImageSet set = load_training_images(o.data_dir, o.nngp_images);
-  const std::int64_t need = o.nngp_train + o.nngp_val;
-  if (need > set.size())
-    throw Error("--nngp-train + --nngp-val = " + std::to_string(need) + " exceeds the " +
-                std::to_string(set.size()) + " images of " + o.nngp_images);
-  const auto order = sample_without_replacement(set.size(), need, o.seed ^ 0x6E6E67702D73706CULL);
-  std::vector<std::int64_t> train(order.begin(), order.begin() + o.nngp_train);
-  std::vector<std::int64_t> val(order.end() - o.nngp_val, order.end());
-  const std::int64_t bn = std::min<std::int64_t>(100, o.nngp_train);
-  std::vector<std::int64_t> bn_batch;
-  for (auto i : sample_without_replacement(o.nngp_train, bn, o.seed ^ 0x6E6E67702D626E00ULL))
-    bn_batch.push_back(train[static_cast<size_t>(i)]);
-  auto data = std::make_unique<NngpData>();
-  std::tie(data->train_images, data->train_labels) =
-      to_tensors(make_minibatch(set, train, kCifar10Normalisation, dataset.input_size));
-  std::tie(data->val_images, data->val_labels) =
-      to_tensors(make_minibatch(set, val, kCifar10Normalisation, dataset.input_size));
-  data->bn_images =
-      to_tensors(make_minibatch(set, bn_batch, kCifar10Normalisation, dataset.input_size)).first;
-  data->num_classes = dataset.num_classes;
-  *description = set.description;
-  return data;
-}
-
 SweepSetup prepare(const SweepOptions& o) {
   if (o.space != "nb201") throw Error("unknown --space '" + o.space + "' (expected nb201)");
   SweepSetup s{configure_torch(o.device, o.threads), host_info(), dataset_spec(o.dataset),
@@ -144,20 +102,16 @@ SweepSetup prepare(const SweepOptions& o) {
       o.batch_indices.empty() ? minibatch_indices(train.size(), o.batch_size, o.seed)
                               : parse_index_list(o.batch_indices, train.size());
   s.batch = make_minibatch(train, indices, kCifar10Normalisation, s.dataset.input_size);
-  std::tie(s.images, s.labels) = to_tensors(s.batch);
+  std::tie(s.images, s.labels) = minibatch_tensors(s.batch);
   const bool wants_nngp = std::any_of(s.proxies.begin(), s.proxies.end(),
                                       [](const ProxyInfo* p) { return p->family == "nngp"; });
-  if (wants_nngp) s.nngp = prepare_nngp(o, s.dataset, &s.nngp_description);
-  // TE-NAS's 3 x 1000 single-channel 3x3 crops of training images, drawn with the seed.
-  auto crops = random_single_channel_crops(train, 3000, 3, o.seed);
-  s.linear_region_inputs = torch::from_blob(crops.data(), {3000, 1, 3, 3}, torch::kFloat32).clone();
+  if (o.nngp_members < 1)
+    throw Error("--nngp-members " + std::to_string(o.nngp_members) + " must be >= 1");
+  if (wants_nngp)
+    s.nngp = prepare_nngp_split(o.data_dir, o.nngp_images, o.nngp_train, o.nngp_val, o.seed,
+                                s.dataset.input_size, s.dataset.num_classes, &s.nngp_description);
+  s.linear_region_inputs = linear_region_crops(train, o.seed);
   return s;
-}
-
-NetworkFactory nb201_factory(const nb201::Cell& cell, const nb201::NetworkOptions& opts) {
-  return [cell, opts] {
-    return std::static_pointer_cast<SearchNetworkImpl>(std::make_shared<nb201::NetworkImpl>(cell, opts));
-  };
 }
 
 EngineInput engine_input(const SweepSetup& s, const SweepOptions& o, const nb201::Cell& cell) {
@@ -165,14 +119,7 @@ EngineInput engine_input(const SweepSetup& s, const SweepOptions& o, const nb201
   nb201::NetworkOptions full;
   full.num_classes = s.dataset.num_classes;
   in.make_network = nb201_factory(cell, full);
-  // TE-NAS's thin network for linear regions: one cell of 1 channel on the 1-channel input, no
-  // stem, no reduction, then the head (BN, ReLU, pool, Linear).
-  nb201::NetworkOptions thin = full;
-  thin.stem_channels = 1;
-  thin.cells_per_stage = 1;
-  thin.num_stages = 1;
-  thin.use_stem = false;
-  in.make_thin_network = nb201_factory(cell, thin);
+  in.make_thin_network = nb201_factory(cell, nb201_thin_options(full));
   in.linear_region_inputs = s.linear_region_inputs;
   in.seed = o.seed;
   in.images = s.images;

@@ -28,7 +28,7 @@ std::string write(const std::string& path, const std::string& text) {
 const char* kArch = "|avg_pool_3x3~0|+|skip_connect~0|none~1|+|none~0|none~1|skip_connect~2|";
 
 std::string context() {
-  return std::string(R"({
+  return std::string(R"J({
   "date": "2026-11-22T11:00:00+00:00", "host_name": "vm", "executable": "build/nasbench_bench",
   "num_cpus": 2, "load_avg": [1.5, 1.0, 0.5], "library_build_type": "release",
   "nbz_host": "vm", "nbz_cpu": "Test CPU", "nbz_cores": "2", "nbz_device": "cpu",
@@ -36,8 +36,8 @@ std::string context() {
   "nbz_torch_version": "1.13.0", "nbz_build": "Release, GNU 12.2.0", "nbz_code_version": "abc123",
   "nbz_seed": "0", "nbz_batch_size": "64", "nbz_batch_indices": "[1,2,3]",
   "nbz_images": "cifar10 training images \"exact\"", "nbz_nngp": "1000 train",
-  "nbz_arch nb201-smallest": "nb201 3 )") + kArch + R"( params=73306"
-})";
+  "nbz_arch nb201-smallest": "nb201 3 )J") + kArch + R"J( params=73306"
+})J";
 }
 
 std::string iteration(const std::string& name, double ms, const std::string& extra = "") {

@@ -91,34 +91,34 @@ int merge(const std::string& out, const std::vector<std::string>& inputs, const 
   return run_to_end(with({NBZ_CLI_PATH, "merge", out}, inputs), log);
 }
 
-// One single-process sweep and three shard databases, made once for the tests that need them.
+// One single-process sweep and three shard databases, each made the first time a test of this
+// process needs it (ctest runs every test in its own process).
 class ShardMerge : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new std::string(temp_dir());
-    const std::string& d = *dir_;
-    ASSERT_EQ(run_to_end(sweep_args(d + "/single.sqlite"), d + "/single.log"), 0)
-        << slurp(d + "/single.log");
-    for (int k = 1; k <= 3; ++k) {
-      const std::string shard = d + "/shard" + std::to_string(k) + ".sqlite";
-      ASSERT_EQ(run_to_end(with(sweep_args(shard), {"--shard", std::to_string(k) + "/3"}),
-                           d + "/shards.log"),
-                0)
-          << slurp(d + "/shards.log");
-    }
-  }
+  static void SetUpTestSuite() { dir_ = new std::string(temp_dir()); }
   static void TearDownTestSuite() { delete dir_; }
   static std::string path(const std::string& name) { return *dir_ + "/" + name; }
-  static std::vector<std::string> shards() {
-    return {path("shard1.sqlite"), path("shard2.sqlite"), path("shard3.sqlite")};
+  static std::string made(const std::string& name, const std::vector<std::string>& args) {
+    const std::string db = path(name);
+    if (access(db.c_str(), F_OK) != 0) {
+      const std::string log = path(name + ".log");
+      EXPECT_EQ(run_to_end(args, log), 0) << slurp(log);
+    }
+    return db;
   }
+  static std::string single() { return made("single.sqlite", sweep_args(path("single.sqlite"))); }
+  static std::string shard(int k) {
+    const std::string name = "shard" + std::to_string(k) + ".sqlite";
+    return made(name, with(sweep_args(path(name)), {"--shard", std::to_string(k) + "/3"}));
+  }
+  static std::vector<std::string> shards() { return {shard(1), shard(2), shard(3)}; }
   static std::string* dir_;
 };
 std::string* ShardMerge::dir_ = nullptr;
 
 TEST_F(ShardMerge, ThreeShardsMergedEqualTheSingleProcessSweep) {
-  const auto single = scores(path("single.sqlite"));
-  ASSERT_EQ(single.size(), 9u * 5u);
+  const auto expected = scores(single());
+  ASSERT_EQ(expected.size(), 9u * 5u);
   // Each shard holds its own third of the architectures.
   std::set<std::int64_t> seen;
   for (const auto& shard : shards()) {
@@ -131,13 +131,13 @@ TEST_F(ShardMerge, ThreeShardsMergedEqualTheSingleProcessSweep) {
 
   const std::string merged = path("merged.sqlite");
   ASSERT_EQ(merge(merged, shards(), path("merge.log")), 0) << slurp(path("merge.log"));
-  EXPECT_EQ(scores(merged), single);
+  EXPECT_EQ(scores(merged), expected);
   EXPECT_EQ(count(merged, "SELECT count(*) FROM runs"), 1);
   EXPECT_EQ(count(merged, "SELECT count(*) FROM run_sessions WHERE outcome = 'completed'"), 3);
   EXPECT_EQ(count(merged, "SELECT count(*) FROM passes"),
-            count(path("single.sqlite"), "SELECT count(*) FROM passes"));
+            count(single(), "SELECT count(*) FROM passes"));
   EXPECT_EQ(count(merged, "SELECT count(*) FROM ground_truth"),
-            count(path("single.sqlite"), "SELECT count(*) FROM ground_truth"));
+            count(single(), "SELECT count(*) FROM ground_truth"));
   EXPECT_EQ(integrity(merged), "ok");
   // The run spans the shards' runs: the earliest start and the latest end.
   std::string first_start = "~", last_end;
@@ -156,7 +156,7 @@ TEST_F(ShardMerge, ThreeShardsMergedEqualTheSingleProcessSweep) {
       << slurp(path("again.log"));
   EXPECT_NE(slurp(path("again.log")).find("0 scores added, 30 already present"), std::string::npos)
       << slurp(path("again.log"));
-  EXPECT_EQ(scores(merged), single);
+  EXPECT_EQ(scores(merged), expected);
   EXPECT_EQ(count(merged, "SELECT count(*) FROM run_sessions"), 3);
   EXPECT_EQ(count(merged, "SELECT count(*) FROM meta WHERE key LIKE 'merge %'"), 2);
 }
@@ -167,7 +167,7 @@ TEST_F(ShardMerge, MergeIntoAnExistingDatabaseExtendsItsRun) {
   ASSERT_EQ(merge(out, {shards()[0]}, path("grown.log")), 0) << slurp(path("grown.log"));
   ASSERT_EQ(merge(out, {shards()[1], shards()[2]}, path("grown.log")), 0)
       << slurp(path("grown.log"));
-  EXPECT_EQ(scores(out), scores(path("single.sqlite")));
+  EXPECT_EQ(scores(out), scores(single()));
   EXPECT_EQ(count(out, "SELECT count(*) FROM runs"), 1);
 }
 
@@ -206,9 +206,9 @@ TEST_F(ShardMerge, ConflictingValueIsAnErrorNamingTheKeyAndLeavesTheOutputUnchan
 
 TEST_F(ShardMerge, ChangedProxyDefinitionIsAnErrorNamingBothFiles) {
   const std::string out = path("proxy_out.sqlite");
-  ASSERT_EQ(merge(out, {shards()[0]}, path("p0.log")), 0);
+  ASSERT_EQ(merge(out, {shard(1)}, path("p0.log")), 0);
   const std::string bad = path("bad_proxy.sqlite");
-  ASSERT_EQ(merge(bad, {shards()[1]}, path("p1.log")), 0);
+  ASSERT_EQ(merge(bad, {shard(2)}, path("p1.log")), 0);
   {
     SQLite::Database b(bad, SQLite::OPEN_READWRITE);
     b.exec("UPDATE proxies SET parameters = 'loss=sum_ce;bn=train' WHERE name = 'grad_norm'");
@@ -224,7 +224,7 @@ TEST_F(ShardMerge, ChangedProxyDefinitionIsAnErrorNamingBothFiles) {
 
 TEST_F(ShardMerge, ForeignMissingOrSelfInputsAreNamedAndChangeNothing) {
   const std::string out = path("foreign_out.sqlite");
-  ASSERT_EQ(merge(out, {shards()[0]}, path("f0.log")), 0);
+  ASSERT_EQ(merge(out, {shard(1)}, path("f0.log")), 0);
   const std::string before = dump(out);
   const std::string foreign = path("foreign.sqlite");
   {
@@ -245,7 +245,7 @@ TEST_F(ShardMerge, ForeignMissingOrSelfInputsAreNamedAndChangeNothing) {
     const std::string log = path("f1.log");
     std::remove(log.c_str());
     // The bad file last: the good input before it must not be merged either.
-    EXPECT_EQ(merge(out, {shards()[1], c.input}, log), 2) << c.input;
+    EXPECT_EQ(merge(out, {shard(2), c.input}, log), 2) << c.input;
     EXPECT_NE(slurp(log).find(c.expected), std::string::npos) << slurp(log);
     EXPECT_NE(slurp(log).find("'" + c.input + "'"), std::string::npos) << slurp(log);
     EXPECT_EQ(dump(out), before) << c.input;
@@ -259,7 +259,7 @@ TEST_F(ShardMerge, JobsTwoIntoOneDatabaseEqualsTheSingleProcessSweep) {
   const std::string db = path("jobs.sqlite");
   ASSERT_EQ(run_to_end(with(sweep_args(db), {"--jobs", "2"}), path("jobs.log")), 0)
       << slurp(path("jobs.log"));
-  EXPECT_EQ(scores(db), scores(path("single.sqlite")));
+  EXPECT_EQ(scores(db), scores(single()));
   EXPECT_EQ(count(db, "SELECT count(*) FROM runs"), 1);
   EXPECT_EQ(count(db, "SELECT count(*) FROM run_sessions WHERE outcome = 'completed'"), 2);
   EXPECT_EQ(count(db, "SELECT count(*) FROM run_sessions WHERE command_line LIKE '%--shard 1/2%'"),
@@ -271,7 +271,7 @@ TEST_F(ShardMerge, JobsTwoIntoOneDatabaseEqualsTheSingleProcessSweep) {
   // Rerun: both children find their shard complete.
   ASSERT_EQ(run_to_end(with(sweep_args(db), {"--jobs", "2"}), path("jobs2.log")), 0);
   EXPECT_NE(slurp(path("jobs2.log")).find("0 scored now"), std::string::npos);
-  EXPECT_EQ(scores(db), scores(path("single.sqlite")));
+  EXPECT_EQ(scores(db), scores(single()));
 }
 
 TEST(SweepJobs, FailingChildrenAreReportedAndFailTheSweep) {
