@@ -9,6 +9,7 @@
 
 #include "proxies/engine.h"
 #include "proxies/proxy_functions.h"
+#include "tests/reference_math.h"
 #include "tests/tiny_network.h"
 
 namespace nbz {
@@ -232,31 +233,6 @@ TEST(GoldenProxies2, LinearRegionsCountsDistinctPatterns) {
   EXPECT_LE(counted, 3000);
 }
 
-// Eigenvalues of a symmetric matrix by cyclic Jacobi rotations (independent of LAPACK).
-double smallest_eigenvalue(std::vector<std::vector<double>> a) {
-  const size_t n = a.size();
-  for (int sweep = 0; sweep < 100; ++sweep)
-    for (size_t p = 0; p < n; ++p)
-      for (size_t q = p + 1; q < n; ++q) {
-        if (std::abs(a[p][q]) < 1e-300) continue;
-        const double theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
-        const double t = (theta >= 0 ? 1 : -1) / (std::abs(theta) + std::sqrt(theta * theta + 1));
-        const double c = 1 / std::sqrt(t * t + 1), s = t * c;
-        for (size_t k = 0; k < n; ++k) {
-          const double akp = a[k][p], akq = a[k][q];
-          a[k][p] = c * akp - s * akq;
-          a[k][q] = s * akp + c * akq;
-        }
-        for (size_t k = 0; k < n; ++k) {
-          const double apk = a[p][k], aqk = a[q][k];
-          a[p][k] = c * apk - s * aqk;
-          a[q][k] = s * apk + c * aqk;
-        }
-      }
-  double m = a[0][0];
-  for (size_t i = 1; i < n; ++i) m = std::min(m, a[i][i]);
-  return m;
-}
 
 struct ModuleRecorder : ForwardTaps {
   std::vector<torch::Tensor> outputs;
@@ -291,7 +267,7 @@ TEST(GoldenProxies2, MecoByLoopsAndJacobi) {
         const double v = cov(i, j) / std::sqrt(cov(i, i) * cov(j, j));
         corr[i][j] = std::isfinite(v) ? v : 0.0;  // MeCo: NaN and inf entries -> 0
       }
-    meco += smallest_eigenvalue(corr);
+    meco += test::smallest_eigenvalue(corr);
   }
   EXPECT_NEAR(score("meco"), meco, 1e-6 * std::abs(meco) + 1e-9);
 }

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "proxies/engine.h"
+#include "tests/reference_math.h"
 #include "tests/tiny_network.h"
 
 namespace nbz {
@@ -205,36 +206,6 @@ TEST(GoldenProxies, NaswotByCountingCodes) {
   EXPECT_NEAR(score("naswot"), log_abs_det(k), 1e-9);
 }
 
-// Eigenvalues of a symmetric matrix by cyclic Jacobi rotations.
-std::vector<double> jacobi_eigenvalues(std::vector<std::vector<double>> a) {
-  const size_t n = a.size();
-  for (int sweep = 0; sweep < 100; ++sweep) {
-    double off = 0;
-    for (size_t p = 0; p < n; ++p)
-      for (size_t q = p + 1; q < n; ++q) off += a[p][q] * a[p][q];
-    if (off < 1e-30) break;
-    for (size_t p = 0; p < n; ++p)
-      for (size_t q = p + 1; q < n; ++q) {
-        if (std::abs(a[p][q]) < 1e-300) continue;
-        const double theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
-        const double t = (theta >= 0 ? 1 : -1) / (std::abs(theta) + std::sqrt(theta * theta + 1));
-        const double c = 1 / std::sqrt(t * t + 1), s = t * c;
-        for (size_t k = 0; k < n; ++k) {
-          const double akp = a[k][p], akq = a[k][q];
-          a[k][p] = c * akp - s * akq;
-          a[k][q] = s * akp + c * akq;
-        }
-        for (size_t k = 0; k < n; ++k) {
-          const double apk = a[p][k], aqk = a[q][k];
-          a[p][k] = c * apk - s * aqk;
-          a[q][k] = s * apk + c * aqk;
-        }
-      }
-  }
-  std::vector<double> eig(n);
-  for (size_t i = 0; i < n; ++i) eig[i] = a[i][i];
-  return eig;
-}
 
 TEST(GoldenProxies, JacobCovByFiniteDifferencesAndJacobiEigenvalues) {
   // d(sum of all logits)/dx by central differences in float64 (train-mode BN couples samples,
@@ -274,7 +245,7 @@ TEST(GoldenProxies, JacobCovByFiniteDifferencesAndJacobiEigenvalues) {
   for (int i = 0; i < kBatch; ++i)
     for (int j = 0; j < kBatch; ++j) corr[i][j] = cov(i, j) / std::sqrt(cov(i, i) * cov(j, j));
   double expected = 0;
-  for (double v : jacobi_eigenvalues(corr)) expected -= std::log(v + 1e-5) + 1 / (v + 1e-5);
+  for (double v : test::jacobi_eigenvalues(corr)) expected -= std::log(v + 1e-5) + 1 / (v + 1e-5);
   EXPECT_NEAR(score("jacob_cov"), expected, 1e-4 * std::abs(expected));
 }
 
