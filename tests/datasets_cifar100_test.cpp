@@ -1,6 +1,8 @@
 #include "datasets/cifar100.h"
 
 #include <gtest/gtest.h>
+
+#include "tests/test_support.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,21 +14,7 @@
 namespace nbz {
 namespace {
 
-// One scratch folder per test process (/tmp/nbz_cifar100_*), removed when the process exits.
-std::string temp_dir() {
-  static const struct Root {
-    std::string path;
-    Root() {
-      char tmpl[] = "/tmp/nbz_cifar100_XXXXXX";
-      path = mkdtemp(tmpl);
-    }
-    ~Root() { std::filesystem::remove_all(path); }
-  } root;
-  static int next = 0;
-  const std::string dir = root.path + "/" + std::to_string(next++);
-  std::filesystem::create_directory(dir);
-  return dir;
-}
+std::string temp_dir() { return test::scratch_dir(); }
 
 // Record i: coarse label i % 20, fine label (3 * i) % 100, pixel p of channel c is
 // (i + 2c + p) % 256.

@@ -27,21 +27,7 @@ namespace {
 
 constexpr char kPython[] = "/usr/bin/python3";
 
-// One scratch folder per test process (/tmp/nbz_jpeg_*), removed when the process exits.
-std::string temp_dir() {
-  static const struct Root {
-    std::string path;
-    Root() {
-      char tmpl[] = "/tmp/nbz_jpeg_XXXXXX";
-      path = mkdtemp(tmpl);
-    }
-    ~Root() { std::filesystem::remove_all(path); }
-  } root;
-  static int next = 0;
-  const std::string dir = root.path + "/" + std::to_string(next++);
-  std::filesystem::create_directory(dir);
-  return dir;
-}
+std::string temp_dir() { return test::scratch_dir(); }
 
 struct TarMember {
   std::string path;

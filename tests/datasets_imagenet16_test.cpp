@@ -7,6 +7,8 @@
 #include "datasets/imagenet16.h"
 
 #include <gtest/gtest.h>
+
+#include "tests/test_support.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -108,21 +110,7 @@ d = batch(0, 3, False); del d['labels']; bad('bad_no_labels', d)
 d = batch(0, 3, False); d['labels'] = set(d['labels']); bad('bad_labels_set', d)
 )PY";
 
-// One scratch folder per test process (/tmp/nbz_imagenet16_*), removed when the process exits.
-std::string temp_dir() {
-  static const struct Root {
-    std::string path;
-    Root() {
-      char tmpl[] = "/tmp/nbz_imagenet16_XXXXXX";
-      path = mkdtemp(tmpl);
-    }
-    ~Root() { std::filesystem::remove_all(path); }
-  } root;
-  static int next = 0;
-  const std::string dir = root.path + "/" + std::to_string(next++);
-  std::filesystem::create_directory(dir);
-  return dir;
-}
+std::string temp_dir() { return test::scratch_dir(); }
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
