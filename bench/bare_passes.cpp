@@ -59,7 +59,8 @@ BareCounts run_bare_passes(const std::set<Pass>& passes, const BareInput& input,
   }
 
   const bool through_forward = has(Pass::LossGrad) || has(Pass::GraspHessian) ||
-                               has(Pass::InputJacobian) || has(Pass::NtkJacobian);
+                               has(Pass::InputJacobian) || has(Pass::NtkJacobian) ||
+                               has(Pass::SampleLossGrads);
   if (has(Pass::TrainForward) || through_forward) {
     network().train();
     torch::Tensor images = input.images;
@@ -99,6 +100,28 @@ BareCounts run_bare_passes(const std::set<Pass>& passes, const BareInput& input,
         ++count.backwards;
       }
     }
+    if (has(Pass::SampleLossGrads)) {
+      for (std::int64_t i = 0; i < batch; ++i) {
+        backward(torch::nn::functional::cross_entropy(logits.slice(0, i, i + 1),
+                                                      input.labels.slice(0, i, i + 1)),
+                 weights);
+        ++count.backwards;
+      }
+    }
+  }
+
+  if (has(Pass::Batch1LossGrads)) {
+    network().train();
+    ForwardContext ctx;
+    ctx.per_sample_batchnorm = true;
+    auto logits = network().forward(input.images, ctx);
+    backward(torch::nn::functional::cross_entropy(
+                 logits, input.labels,
+                 torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum)),
+             network().weighted_layer_weights());
+    ++count.forwards;
+    ++count.backwards;
+    count.forward_samples += batch;
   }
 
   if (has(Pass::Synflow)) {

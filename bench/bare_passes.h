@@ -14,11 +14,17 @@
 //   input_jacobian     d(sum of logits)/d(input)                                        1 bwd
 //   ntk_jacobian       one backward of each sample's summed logits over the "weight"
 //                      parameters, through the shared forward                           B bwd
+//   sample_loss_grads  one backward of each sample's cross-entropy over the Conv/Linear
+//                      weights, through the shared forward                              B bwd
 //   synflow_pass       float64 forward of one all-ones input without BatchNorm and its
 //                      backward, on a float64 network made outside the timed region     1 fwd 1 bwd
 //   zen_pass           build + two train-mode forwards of B random inputs, no autograd  1 build 2 fwd
 //   half_batch_grads   two forwards of B/2 and their loss backwards                     2 fwd 2 bwd
 //   per_sample_signs   B forwards of one image and their loss backwards                  B fwd B bwd
+//   batch1_loss_grads  train-mode forward of the minibatch with per-sample BatchNorm (the
+//                      fast path's forward) and the backward of the summed loss over the
+//                      Conv/Linear weights: what one ordinary batch gradient costs; the
+//                      per-sample weight gradients (im2col, bmm) are the proxy's work    1 fwd 1 bwd
 //   linear_regions_pass build of the thin network, forwards of its crops in batches of
 //                      1000 (3000 crops of 1x3x3), no autograd                          1 build 3 fwd
 //   nngp_pass          per member: build, one train-mode forward of the BatchNorm batch,

@@ -8,6 +8,15 @@
 //   floor/<passes>/<arch>     the bare passes of that pass set (bench/bare_passes.h); each
 //                             engine benchmark's label names its floor, and the table printed at
 //                             the end gives engine time / floor time
+//   per_sample_grads/<method>/<arch>  GradAlign's B per-sample loss gradients on a built network
+//                             (build outside the timing): batch1_fast (one forward with
+//                             per-sample BatchNorm, one backward, per-sample weight gradients
+//                             from layer inputs and output gradients), batch1_loop (the
+//                             reference: B batch-1 forwards and backwards), batched_forward (the
+//                             default gradalign: one batched forward, B backwards); a second
+//                             table gives the fast path's speed-up over the loop
+//   training/epoch/<arch>     one epoch of NB201-recipe training (suite/training.h) on the 4,000
+//                             exact CIFAR-10 images, what each k of --train-epochs costs
 // The run context (host, CPU, threads, BLAS actually loaded, LibTorch, build, code version, the
 // minibatch, each architecture) is added to the JSON so that `nasbench import-bench` can store
 // the results as a timing run with full provenance.
@@ -30,8 +39,10 @@
 #include "bench/bare_passes.h"
 #include "benchmarks_db/bench_import.h"
 #include "datasets/cifar10.h"
+#include "datasets/training_images.h"
 #include "proxies/catalog.h"
 #include "proxies/engine.h"
+#include "proxies/proxy_functions.h"
 #include "suite/errors.h"
 #include "suite/nb101_network.h"
 #include "suite/nb101_space.h"
@@ -40,6 +51,7 @@
 #include "suite/run_inputs.h"
 #include "suite/run_context.h"
 #include "suite/torch_runtime.h"
+#include "suite/training.h"
 #include "suite/version_info.h"
 
 namespace nbz::bench {
@@ -188,6 +200,60 @@ void floor_benchmark(benchmark::State& state, const ArchCase* arch, std::set<Pas
   state.counters["samples"] = static_cast<double>(counts.forward_samples);
 }
 
+enum class PerSampleMethod { Batch1Fast, Batch1Loop, BatchedForward };
+
+void per_sample_benchmark(benchmark::State& state, const ArchCase* arch, PerSampleMethod method) {
+  const auto& images = g_setup->images;
+  const auto& labels = g_setup->labels;
+  try {
+    torch::manual_seed(g_setup->options.seed);
+    SearchNetwork net = arch->make_network();
+    net->train();
+    const auto weights = net->weighted_layer_weights();
+    for (auto _ : state) {
+      torch::Tensor rows;
+      switch (method) {
+        case PerSampleMethod::Batch1Fast:
+          rows = batch1_loss_gradients_fast(*net, images, labels);
+          break;
+        case PerSampleMethod::Batch1Loop:
+          rows = batch1_loss_gradients_loop(*net, images, labels);
+          break;
+        case PerSampleMethod::BatchedForward:
+          rows = sample_loss_gradients(net->forward(images), labels, weights);
+          break;
+      }
+      benchmark::DoNotOptimize(rows.data_ptr());
+    }
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  state.counters["samples"] = static_cast<double>(images.size(0));
+}
+
+void training_epoch_benchmark(benchmark::State& state, const ArchCase* arch) {
+  try {
+    static const ImageSet images =
+        load_training_images(g_setup->options.data_dir, "cifar10-exact-4k");
+    for (auto _ : state) {
+      state.PauseTiming();
+      torch::manual_seed(g_setup->options.seed);
+      SearchNetwork net = arch->make_network();
+      TrainingOptions options;
+      options.seed = g_setup->options.seed;
+      Trainer trainer(net, images, options);
+      state.ResumeTiming();
+      const EpochMetrics m = trainer.train_epoch();
+      benchmark::DoNotOptimize(m.mean_loss);
+    }
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  state.counters["images"] = 4000;
+}
+
 void register_benchmarks(const Setup& setup) {
   for (const auto& arch : setup.archs) {
     std::set<std::set<Pass>> floors;
@@ -204,6 +270,17 @@ void register_benchmarks(const Setup& setup) {
       benchmark::RegisterBenchmark(("floor/" + db::pass_set_name(passes) + "/" + arch.label).c_str(),
                                    floor_benchmark, &arch, passes)
           ->Unit(benchmark::kMillisecond);
+    for (const auto& [method, what] :
+         {std::pair{PerSampleMethod::Batch1Fast, "batch1_fast"},
+          std::pair{PerSampleMethod::Batch1Loop, "batch1_loop"},
+          std::pair{PerSampleMethod::BatchedForward, "batched_forward"}})
+      benchmark::RegisterBenchmark(
+          (std::string("per_sample_grads/") + what + "/" + arch.label).c_str(),
+          per_sample_benchmark, &arch, method)
+          ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("training/epoch/" + arch.label).c_str(),
+                                 training_epoch_benchmark, &arch)
+        ->Unit(benchmark::kMillisecond);
   }
 }
 
@@ -248,6 +325,34 @@ class FloorRatioReporter : public benchmark::ConsoleReporter {
       }
       std::snprintf(line, sizeof line, "%-34s %-15s %11.3f %11s %8s  %s\n", what.c_str(),
                     arch.c_str(), engine * 1e3, floor_ms, ratio, passes.c_str());
+      out << line;
+    }
+    // GradAlign's batch-1 per-sample gradients: the fast path against the reference loop.
+    bool header = false;
+    const std::string fast_prefix = "per_sample_grads/batch1_fast/";
+    std::set<std::string> measured;  // with --benchmark_report_aggregates_only only medians come
+    for (const auto& [name, v] : samples_) measured.insert(name);
+    for (const auto& [name, v] : median_) measured.insert(name);
+    for (const auto& name : measured) {
+      if (name.rfind(fast_prefix, 0) != 0) continue;
+      const std::string arch = name.substr(fast_prefix.size());
+      const double fast = value(name), loop = value("per_sample_grads/batch1_loop/" + arch);
+      const double batched = value("per_sample_grads/batched_forward/" + arch);
+      if (!header) {
+        out << "\nbatch-1 per-sample loss gradients: fast path vs reference loop\n";
+        std::snprintf(line, sizeof line, "%-15s %11s %11s %9s %18s\n", "architecture",
+                      "fast ms", "loop ms", "speed-up", "batched_forward ms");
+        out << line;
+        header = true;
+      }
+      char loop_ms[32] = "-", ratio[32] = "-", batched_ms[32] = "-";
+      if (loop > 0) {
+        std::snprintf(loop_ms, sizeof loop_ms, "%.3f", loop * 1e3);
+        std::snprintf(ratio, sizeof ratio, "%.2f", loop / fast);
+      }
+      if (batched > 0) std::snprintf(batched_ms, sizeof batched_ms, "%.3f", batched * 1e3);
+      std::snprintf(line, sizeof line, "%-15s %11.3f %11s %9s %18s\n", arch.c_str(), fast * 1e3,
+                    loop_ms, ratio, batched_ms);
       out << line;
     }
     ConsoleReporter::Finalize();

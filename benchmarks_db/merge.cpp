@@ -78,8 +78,9 @@ struct Origins {
 class InputMerger {
  public:
   InputMerger(SQLite::Database& out, SQLite::Database& in, const std::string& in_path,
-              Origins& origins, MergeInputStats& stats)
-      : out_(out), in_(in), in_path_(in_path), origins_(origins), stats_(stats) {}
+              int in_version, Origins& origins, MergeInputStats& stats)
+      : out_(out), in_(in), in_path_(in_path), in_version_(in_version), origins_(origins),
+        stats_(stats) {}
 
   void run() {
     merge_proxies();
@@ -98,31 +99,37 @@ class InputMerger {
   }
 
   void merge_proxies() {
-    SQLite::Statement read(in_, "SELECT proxy_id, name, sign, family, role, passes, parameters, "
-                                "description FROM proxies");
-    SQLite::Statement find(out_, "SELECT proxy_id, sign, parameters FROM proxies WHERE name = ?");
+    // Version 1 has no train_epochs: every score of it was computed at initialisation.
+    SQLite::Statement read(in_, std::string("SELECT proxy_id, name, sign, family, role, passes, "
+                                            "parameters, description, ") +
+                                    (in_version_ >= 2 ? "train_epochs" : "0") + " FROM proxies");
+    SQLite::Statement find(out_, "SELECT proxy_id, sign, parameters, train_epochs FROM proxies "
+                                 "WHERE name = ?");
     SQLite::Statement insert(out_, "INSERT INTO proxies(name, sign, family, role, passes, "
-                                   "parameters, description) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                                   "parameters, description, train_epochs) "
+                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     while (read.executeStep()) {
       const std::string name = read.getColumn(1).getString();
       const int sign = read.getColumn(2).getInt();
       const std::string parameters = read.getColumn(6).getString();
+      const int train_epochs = read.getColumn(8).getInt();
       find.reset();
       find.bind(1, name);
       std::int64_t id;
       if (find.executeStep()) {
         const int out_sign = find.getColumn(1).getInt();
         const std::string out_parameters = find.getColumn(2).getString();
-        if (out_sign != sign || out_parameters != parameters)
-          throw Error("merge: proxy '" + name + "' has sign " + std::to_string(out_sign) +
-                      " and parameters '" + out_parameters + "' in '" +
-                      origin_of(origins_.proxy, name) + "' but sign " + std::to_string(sign) +
-                      " and parameters '" + parameters + "' in '" + in_path_ +
-                      "': their scores do not mean the same thing");
+        const int out_train_epochs = find.getColumn(3).getInt();
+        if (out_sign != sign || out_parameters != parameters || out_train_epochs != train_epochs)
+          throw Error("merge: proxy '" + name + "' has " +
+                      describe_proxy_definition(out_sign, out_parameters, out_train_epochs) +
+                      " in '" + origin_of(origins_.proxy, name) + "' but " +
+                      describe_proxy_definition(sign, parameters, train_epochs) + " in '" +
+                      in_path_ + "': their scores do not mean the same thing");
         id = find.getColumn(0).getInt64();
       } else {
         insert.reset();
-        for (int c = 1; c <= 7; ++c) bind_column(insert, c, read.getColumn(c));
+        for (int c = 1; c <= 8; ++c) bind_column(insert, c, read.getColumn(c));
         insert.exec();
         id = out_.getLastInsertRowid();
         origins_.proxy[name] = in_path_;
@@ -373,6 +380,7 @@ class InputMerger {
   SQLite::Database& out_;
   SQLite::Database& in_;
   const std::string& in_path_;
+  const int in_version_;  // its schema version: older inputs are read as they are, never migrated
   Origins& origins_;
   MergeInputStats& stats_;
   std::map<std::int64_t, std::int64_t> proxy_ids_, arch_ids_, run_ids_, session_ids_;
@@ -407,12 +415,15 @@ std::vector<MergeInputStats> merge_databases(const std::string& out_path,
     origins.out_path = out_path;
     for (const auto& path : inputs) {
       current = path;
-      SQLite::Database in = open_results_read_only(path);
-      // One snapshot of the input even while a sweep is still writing it (WAL readers).
+      int version = 0;
+      SQLite::Database in = open_results_read_only(path, &version);
+      // One snapshot of the input even while a sweep is still writing it (WAL readers); its
+      // version is read again inside it, in case a newer build migrated the file meanwhile.
       SQLite::Transaction snapshot(in);
+      version = in.execAndGet("PRAGMA user_version").getInt();
       stats.push_back({});
       stats.back().path = path;
-      InputMerger(out.sql(), in, path, origins, stats.back()).run();
+      InputMerger(out.sql(), in, path, version, origins, stats.back()).run();
     }
     current = out_path;
     std::string json = "{\"inputs\":[";

@@ -71,6 +71,7 @@ void ResultsDb::create_schema() {
     return;
   }
   db_.exec(kSchemaSql);
+  db_.exec(kProxyScoresViewSql);
   db_.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
   db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
   SQLite::Statement meta(db_, "INSERT INTO meta(key, value) VALUES (?, ?)");
@@ -82,33 +83,54 @@ void ResultsDb::create_schema() {
 
 namespace {
 
-// The identity checks shared by ResultsDb and open_results_read_only.
-void check_identity(SQLite::Database& db, const std::string& path) {
+// The identity checks shared by ResultsDb and open_results_read_only; returns the schema version,
+// one this build reads (kOldestSchemaVersion to kSchemaVersion).
+int check_identity(SQLite::Database& db, const std::string& path) {
   const int app = db.execAndGet("PRAGMA application_id").getInt();
   if (app != kApplicationId)
     throw Error("'" + path +
                 "' is an SQLite file but not a nasbench-zc results database (application_id " +
                 std::to_string(app) + "); refusing to use it");
   const int version = db.execAndGet("PRAGMA user_version").getInt();
-  if (version != kSchemaVersion)
+  if (version < kOldestSchemaVersion || version > kSchemaVersion)
     throw Error("results database '" + path + "' has schema version " + std::to_string(version) +
-                ", this build reads version " + std::to_string(kSchemaVersion) +
-                " (see docs/schema.md)");
+                ", this build reads versions " + std::to_string(kOldestSchemaVersion) + " to " +
+                std::to_string(kSchemaVersion) + " (see docs/schema.md)");
+  return version;
 }
 
 }  // namespace
 
 void ResultsDb::check_schema() {
-  check_identity(db_, path_);
+  const int version = check_identity(db_, path_);
   db_.exec("PRAGMA journal_mode = WAL");
+  if (version < kSchemaVersion) migrate();
 }
 
-SQLite::Database open_results_read_only(const std::string& path) {
+void ResultsDb::migrate() {
+  SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+  // Another process may have migrated the file while we waited for the lock.
+  const int version = db_.execAndGet("PRAGMA user_version").getInt();
+  if (version == kSchemaVersion) {
+    tx.commit();
+    return;
+  }
+  NBZ_ASSERT(version == 1, "no migration from schema version " + std::to_string(version));
+  db_.exec(kMigrateV1ToV2Sql);
+  db_.exec(kProxyScoresViewSql);
+  // user_version lives in the file header, which is written in the same transaction: a crash
+  // leaves either version 1 without the column or version 2 with it.
+  db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+  tx.commit();
+}
+
+SQLite::Database open_results_read_only(const std::string& path, int* schema_version) {
   if (access(path.c_str(), F_OK) != 0)
     throw Error("results database '" + path + "' does not exist");
   try {
     SQLite::Database db(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
-    check_identity(db, path);
+    const int version = check_identity(db, path);
+    if (schema_version) *schema_version = version;
     return db;
   } catch (const SQLite::Exception& e) {
     throw Error("cannot read results database '" + path + "': " + e.what());
@@ -145,22 +167,35 @@ std::map<std::int64_t, std::int64_t> ResultsDb::ensure_architectures(
   return ids;
 }
 
+std::string describe_proxy_definition(int sign, const std::string& parameters, int train_epochs) {
+  return "sign " + std::to_string(sign) + ", parameters '" + parameters + "' and " +
+         std::to_string(train_epochs) + " training epochs";
+}
+
 std::map<std::string, std::int64_t> ResultsDb::ensure_proxies(const std::vector<ProxyRow>& rows) {
   SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-  SQLite::Statement find(db_, "SELECT proxy_id, sign, parameters FROM proxies WHERE name = ?");
+  SQLite::Statement find(
+      db_, "SELECT proxy_id, sign, parameters, train_epochs FROM proxies WHERE name = ?");
   SQLite::Statement insert(db_,
                            "INSERT INTO proxies(name, sign, family, role, passes, parameters, "
-                           "description) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                           "description, train_epochs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   std::map<std::string, std::int64_t> ids;
   for (const auto& row : rows) {
+    if (row.train_epochs < 0)
+      throw Error("proxy '" + row.name + "' has " + std::to_string(row.train_epochs) +
+                  " training epochs; must be >= 0");
     find.bind(1, row.name);
     if (find.executeStep()) {
-      if (find.getColumn(1).getInt() != row.sign || find.getColumn(2).getString() != row.parameters)
-        throw Error("results database '" + path_ + "': proxy '" + row.name +
-                    "' is stored with sign " + std::to_string(find.getColumn(1).getInt()) +
-                    " and parameters '" + find.getColumn(2).getString() +
-                    "', this build defines it with sign " + std::to_string(row.sign) +
-                    " and parameters '" + row.parameters + "'; use a new database file");
+      const int sign = find.getColumn(1).getInt();
+      const std::string parameters = find.getColumn(2).getString();
+      const int train_epochs = find.getColumn(3).getInt();
+      // Training epochs change what a score means as much as its parameters do.
+      if (sign != row.sign || parameters != row.parameters || train_epochs != row.train_epochs)
+        throw Error("results database '" + path_ + "': proxy '" + row.name + "' is stored with " +
+                    describe_proxy_definition(sign, parameters, train_epochs) +
+                    ", this build defines it with " +
+                    describe_proxy_definition(row.sign, row.parameters, row.train_epochs) +
+                    "; use a new database file");
       ids[row.name] = find.getColumn(0).getInt64();
     } else {
       insert.bind(1, row.name);
@@ -170,6 +205,7 @@ std::map<std::string, std::int64_t> ResultsDb::ensure_proxies(const std::vector<
       insert.bind(5, row.passes);
       insert.bind(6, row.parameters);
       insert.bind(7, row.description);
+      insert.bind(8, row.train_epochs);
       insert.exec();
       insert.reset();
       ids[row.name] = db_.getLastInsertRowid();

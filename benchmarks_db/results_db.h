@@ -30,6 +30,9 @@ struct ProxyRow {
   std::string passes;
   std::string parameters;
   std::string description;
+  // Epochs of ordinary training (suite/training.h) the network had when the proxy was computed;
+  // 0 = at initialisation. Part of the proxy's definition, like sign and parameters.
+  int train_epochs = 0;
 };
 
 // Everything that decides what a score means (config_key) plus the provenance of the process
@@ -71,8 +74,10 @@ struct TruthRow {
 
 class ResultsDb {
  public:
-  // Opens or creates `path`. Throws nbz::Error naming the file when it is not a nasbench-zc
-  // database (foreign SQLite file, newer or older schema) or cannot be opened/created.
+  // Opens or creates `path`. An older schema this build knows (docs/schema.md) is migrated to
+  // kSchemaVersion in one transaction, rows unchanged. Throws nbz::Error naming the file when it
+  // is not a nasbench-zc database (foreign SQLite file, a newer or unknown schema) or cannot be
+  // opened/created.
   explicit ResultsDb(const std::string& path);
 
   const std::string& path() const { return path_; }
@@ -81,8 +86,9 @@ class ResultsDb {
   // Inserts missing architectures of `space`; returns arch_id by index for all of `rows`.
   std::map<std::int64_t, std::int64_t> ensure_architectures(const std::string& space,
                                                             const std::vector<ArchRow>& rows);
-  // Inserts missing proxies; an existing proxy whose definition changed is an error (its stored
-  // scores would silently change meaning). Returns proxy_id by name.
+  // Inserts missing proxies; an existing proxy whose definition (sign, parameters, training
+  // epochs) changed is an error (its stored scores would silently change meaning). Returns
+  // proxy_id by name.
   std::map<std::string, std::int64_t> ensure_proxies(const std::vector<ProxyRow>& rows);
 
   // The run with this config_key, created with `record`'s provenance if absent.
@@ -106,16 +112,21 @@ class ResultsDb {
  private:
   void create_schema();
   void check_schema();
+  void migrate();
 
   std::string path_;
   SQLite::Database db_;
 };
 
 // Opens an existing results database read-only, for readers that must never write it (merge
-// inputs): nothing is created, no pragma is changed. Throws nbz::Error naming the file when it is
-// missing, not SQLite, a foreign SQLite file or of another schema version (the checks ResultsDb
-// applies).
-SQLite::Database open_results_read_only(const std::string& path);
+// inputs): nothing is created, no pragma is changed, and an older schema is not migrated: its
+// version is stored in `*schema_version` (when given) for the reader to adapt its queries. Throws
+// nbz::Error naming the file when it is missing, not SQLite, a foreign SQLite file or of a schema
+// version this build does not read (the checks ResultsDb applies).
+SQLite::Database open_results_read_only(const std::string& path, int* schema_version = nullptr);
+
+// "sign 1, parameters '...' and 0 training epochs": a proxy's definition in error messages.
+std::string describe_proxy_definition(int sign, const std::string& parameters, int train_epochs);
 
 // Current UTC time as ISO 8601 with milliseconds.
 std::string utc_now();

@@ -1,10 +1,19 @@
 // The results database schema, version by version. docs/schema.md documents every table and
-// column; a change here bumps kSchemaVersion and documents the migration.
+// column; a change here bumps kSchemaVersion, adds the migration from the previous version
+// (ResultsDb applies it when it opens an older file) and documents both.
+//
+// Versions:
+//   1  the first schema
+//   2  proxies.train_epochs (epochs of ordinary training before the proxy was computed; 0 = at
+//      initialisation), exposed by the proxy_scores view
 #pragma once
 
 namespace nbz::db {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
+// The oldest version this build opens; older versions in [kOldestSchemaVersion, kSchemaVersion)
+// are migrated by ResultsDb and read as they are by merge.
+constexpr int kOldestSchemaVersion = 1;
 // Written into PRAGMA application_id so a foreign SQLite file is recognised ("NBZC").
 constexpr int kApplicationId = 0x4E425A43;
 
@@ -66,7 +75,8 @@ CREATE TABLE proxies (
   role        TEXT NOT NULL CHECK (role IN ('score', 'auxiliary')),
   passes      TEXT NOT NULL,
   parameters  TEXT NOT NULL,
-  description TEXT NOT NULL
+  description TEXT NOT NULL,
+  train_epochs INTEGER NOT NULL DEFAULT 0 CHECK (train_epochs >= 0)
 );
 CREATE TABLE scores (
   run_id         INTEGER NOT NULL REFERENCES runs(run_id),
@@ -102,12 +112,25 @@ CREATE TABLE ground_truth (
   source     TEXT NOT NULL,
   PRIMARY KEY (space, arch_index, dataset, split, epochs)
 ) WITHOUT ROWID;
+)SQL";
+
+// The stable interface for SQL users; new columns go at the end so that positional readers of
+// older versions keep working. Recreated by every migration that changes it.
+constexpr const char* kProxyScoresViewSql = R"SQL(
 CREATE VIEW proxy_scores AS
   SELECT a.space, a.arch_index, a.arch, p.name AS proxy, s.value, s.rank_value, s.status,
-         s.seconds, s.run_id
+         s.seconds, s.run_id, p.train_epochs
   FROM scores s
   JOIN architectures a ON a.arch_id = s.arch_id
   JOIN proxies p ON p.proxy_id = s.proxy_id;
+)SQL";
+
+// Version 1 -> 2, run in one transaction followed by kProxyScoresViewSql. ALTER TABLE ... ADD
+// COLUMN with a constant default rewrites no row: every existing proxy reads 0 (computed at
+// initialisation), which is what every version-1 score was.
+constexpr const char* kMigrateV1ToV2Sql = R"SQL(
+ALTER TABLE proxies ADD COLUMN train_epochs INTEGER NOT NULL DEFAULT 0 CHECK (train_epochs >= 0);
+DROP VIEW proxy_scores;
 )SQL";
 
 }  // namespace nbz::db

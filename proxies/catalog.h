@@ -18,12 +18,16 @@ enum class Pass {
   GraspHessian,   // H g by a second backward through the loss gradient
   InputJacobian,  // d(sum of logits)/dx for every sample
   NtkJacobian,    // per-sample backward of the summed logits; Theta = J J^T (float64)
+  SampleLossGrads,  // per-sample backward of each sample's CE loss; K = G G^T (float64)
   Synflow,        // own float64 copy, |weights|, BatchNorm removed, all-ones input, backward
   Zen,            // own copy, Gaussian weights, two forwards of random inputs
   HalfBatchGrads, // loss gradients of the two halves of the batch, each its own forward
   PerSampleSigns, // one batch-1 forward/backward per sample, signs of the loss gradient summed
+  Batch1LossGrads,  // per-sample loss gradients of batch-1 train-mode forwards; K = G G^T
   LinearRegions,  // TE-NAS's thin network on 3000 random 1x3x3 inputs
   Nngp,           // M fresh networks: pooled features -> NNGP kernels -> GP solve per eps
+  Training,       // epochs of ordinary training before a _trained_<k> proxy (never run by the
+                  // engine itself: proxies/ntk_evolution.h drives it)
 };
 const char* pass_name(Pass pass);
 
@@ -36,6 +40,11 @@ struct ProxyInfo {
   bool needs_data = false, needs_labels = false, needs_gradients = false;
   std::string parameters;  // what fixes its value beyond the run (recorded in the proxies table)
   std::string description;
+  // The NTK time evolution (proxies.md section 4): `<base_name>_trained_<k>` is base_name computed
+  // after train_epochs = k epochs of ordinary training (proxies/ntk_evolution.h). 0 and empty for
+  // every proxy computed at initialisation.
+  int train_epochs = 0;
+  std::string base_name;
 };
 
 const std::vector<ProxyInfo>& proxy_catalog();
@@ -45,5 +54,22 @@ const ProxyInfo& find_proxy(const std::string& name);
 // proxies.md sections 1-3), "ntk" (section 4), "nngp" (section 5); order kept, duplicates
 // rejected, errors name the bad entry.
 std::vector<const ProxyInfo*> resolve_proxy_list(const std::string& list);
+
+// The proxies that can be recomputed after training: the NTK metrics and lga, plus the training
+// loss and accuracy of the epoch (`train_loss`, `train_acc`, auxiliary).
+const std::vector<std::string>& trainable_proxy_bases();
+// Largest k accepted in `<base>_trained_<k>` (NAS-Bench-201's whole schedule).
+constexpr int kMaxTrainEpochs = 200;
+// `<base>_trained_<k>` for a base of trainable_proxy_bases() and 1 <= k <= kMaxTrainEpochs; the
+// same object for the same name (find_proxy also resolves these names). Throws nbz::Error
+// otherwise.
+const ProxyInfo& trained_proxy(const std::string& base, int epochs);
+
+// --train-epochs LIST: the requested proxies with every trainable one (and the training loss and
+// accuracy) also computed after each k > 0 of LIST, as `<name>_trained_<k>`; a LIST without 0
+// drops the trainable proxies at initialisation. "0" (the default) returns `proxies` unchanged.
+// Errors name the bad entry of LIST.
+std::vector<const ProxyInfo*> expand_train_epochs(const std::vector<const ProxyInfo*>& proxies,
+                                                  const std::string& list);
 
 }  // namespace nbz

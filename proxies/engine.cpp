@@ -39,6 +39,10 @@ ProxyFn proxy_function(const std::string& name) {
       {"ntk_mean", proxy_ntk_mean},
       {"ntk_lambda_min", proxy_ntk_lambda_min},
       {"lga", proxy_lga},
+      {"gradalign", proxy_gradalign},
+      {"gradalign_gram", proxy_gradalign_gram},
+      {"gradalign_b1", proxy_gradalign_b1},
+      {"gradalign_gram_b1", proxy_gradalign_gram_b1},
       {"nngp_acc", [](const PassArtifacts& a) { return a.nngp.accuracy; }},
       {"nngp_best_eps", [](const PassArtifacts& a) { return a.nngp.best_eps; }},
       {"nngp_val_loss", [](const PassArtifacts& a) { return a.nngp.val_loss; }},
@@ -65,6 +69,7 @@ std::vector<Pass> prerequisites(Pass pass) {
     case Pass::LossGrad:
     case Pass::InputJacobian:
     case Pass::NtkJacobian:
+    case Pass::SampleLossGrads:
       return {Pass::Build, Pass::TrainForward};
     case Pass::GraspHessian:
       return {Pass::Build, Pass::TrainForward, Pass::LossGrad};
@@ -87,6 +92,14 @@ class TimedTaps : public ForwardTaps {
   }
   void weighted_output(const torch::Tensor& w, const torch::Tensor& out) override {
     each([&](ForwardTaps* t) { t->weighted_output(w, out); });
+  }
+  void conv2d_io(const torch::nn::Conv2dImpl& conv, const torch::Tensor& in,
+                 const torch::Tensor& out) override {
+    each([&](ForwardTaps* t) { t->conv2d_io(conv, in, out); });
+  }
+  void linear_io(const torch::nn::LinearImpl& linear, const torch::Tensor& in,
+                 const torch::Tensor& out) override {
+    each([&](ForwardTaps* t) { t->linear_io(linear, in, out); });
   }
   void module_output(const torch::Tensor& out) override {
     each([&](ForwardTaps* t) { t->module_output(out); });
@@ -189,8 +202,10 @@ ArchScores score_architecture(const EngineInput& input,
     art.macs = taps.macs;
   });
 
-  // The batched train-mode forward whose graph LossGrad, GraspHessian, InputJacobian and
-  // NtkJacobian share; released once they have run.
+  // The batched train-mode forward whose graph LossGrad, GraspHessian, InputJacobian, NtkJacobian
+  // and SampleLossGrads share; released once they have run. Backwards through a retained graph
+  // give the same bits as through a fresh forward of their own (tested), so GradAlign's
+  // per-sample loss backwards reuse the NTK's forward rather than repeating it.
   torch::Tensor logits, images, loss;
   ReluCodeTaps naswot_taps(input.images.size(0));
   MecoTaps meco_taps;
@@ -213,7 +228,8 @@ ArchScores score_architecture(const EngineInput& input,
   });
 
   const bool graph_after_loss = needed.count(Pass::InputJacobian) || needed.count(Pass::NtkJacobian) ||
-                                needed.count(Pass::GraspHessian);
+                                needed.count(Pass::GraspHessian) ||
+                                needed.count(Pass::SampleLossGrads);
   run_pass(Pass::LossGrad, [&] {
     loss = torch::nn::functional::cross_entropy(logits, art.labels);
     std::vector<torch::Tensor> inputs = art.weights;
@@ -247,6 +263,10 @@ ArchScores score_architecture(const EngineInput& input,
   run_pass(Pass::NtkJacobian, [&] {
     art.ntk = ntk_from_logits(logits, art.net->named_weight_parameters());
   });
+
+  run_pass(Pass::SampleLossGrads, [&] {
+    art.sample_loss_gram = gram_float64(sample_loss_gradients(logits, art.labels, art.weights));
+  });
   logits = images = loss = torch::Tensor();
   for (auto& a : art.fisher_activations) a = a.detach();
 
@@ -258,6 +278,11 @@ ArchScores score_architecture(const EngineInput& input,
   });
   run_pass(Pass::PerSampleSigns, [&] {
     art.sign_sums = per_sample_gradient_signs(*art.net, art.images, art.labels);
+  });
+  run_pass(Pass::Batch1LossGrads, [&] {
+    // The fast path: its match with the reference loop is tested (tests/gradalign_test.cpp).
+    art.batch1_loss_gram =
+        gram_float64(batch1_loss_gradients_fast(*art.net, art.images, art.labels));
   });
   run_pass(Pass::Zen, [&] {
     // Zen builds its own network: it needs neither the Build pass nor its tensors.

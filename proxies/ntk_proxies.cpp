@@ -29,13 +29,18 @@ torch::Tensor ntk_from_logits(const torch::Tensor& logits,
       offset += n;
     }
   }
-  auto theta = torch::zeros({b, b}, logits.options().dtype(torch::kFloat64));
+  return gram_float64(j);
+}
+
+torch::Tensor gram_float64(const torch::Tensor& rows) {
+  const std::int64_t b = rows.size(0), p = rows.size(1);
+  auto gram = torch::zeros({b, b}, rows.options().dtype(torch::kFloat64));
   constexpr std::int64_t kBlock = 1 << 18;
   for (std::int64_t start = 0; start < p; start += kBlock) {
-    auto block = j.narrow(1, start, std::min(kBlock, p - start)).to(torch::kFloat64);
-    theta += torch::matmul(block, block.t());
+    auto block = rows.narrow(1, start, std::min(kBlock, p - start)).to(torch::kFloat64);
+    gram += torch::matmul(block, block.t());
   }
-  return theta;
+  return gram;
 }
 
 namespace {

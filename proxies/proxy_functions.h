@@ -34,6 +34,9 @@ struct PassArtifacts {
   std::vector<torch::Tensor> sign_sums;   // PerSampleSigns: sum_i sign(g_i), aligned with weights
   double linear_regions = 0;              // LinearRegions
   torch::Tensor ntk;                      // NtkJacobian: Theta, [B, B] float64
+  // Gram matrices K = G G^T ([B, B] float64) of the per-sample loss gradients over the Conv/Linear
+  // weights: SampleLossGrads (batched forward), Batch1LossGrads (each sample alone).
+  torch::Tensor sample_loss_gram, batch1_loss_gram;
   NngpResult nngp;                        // Nngp
 };
 
@@ -114,11 +117,41 @@ double proxy_linear_regions(const PassArtifacts& a);
 // sample over the parameters named "weight"; Theta = J J^T in float64.
 torch::Tensor ntk_from_logits(const torch::Tensor& logits,
                               const std::vector<torch::Tensor>& named_weights);
+// K = R R^T in float64 for rows R [B, P] (float32 in, accumulated in float64 by column blocks).
+torch::Tensor gram_float64(const torch::Tensor& rows);
 double proxy_ntk_cond(const PassArtifacts& a);
 double proxy_ntk_trace(const PassArtifacts& a);
 double proxy_ntk_fro(const PassArtifacts& a);
 double proxy_ntk_mean(const PassArtifacts& a);
 double proxy_ntk_lambda_min(const PassArtifacts& a);
 double proxy_lga(const PassArtifacts& a);
+
+// --- gradalign_proxies.cpp (GradAlign, Li & Guo 2024). Each returns G [B, P] float32: row i is
+// dL(x_i, y_i)/dW over `net.weighted_layer_weights()` concatenated (zeros where a weight gets no
+// gradient).
+// Through the shared batched train-mode forward (BatchNorm statistics of the whole batch): one
+// backward per sample of its cross-entropy with the graph retained, as the NTK's Jacobian.
+torch::Tensor sample_loss_gradients(const torch::Tensor& logits, const torch::Tensor& labels,
+                                    const std::vector<torch::Tensor>& weights);
+// Batch-1 semantics (GradSign's reference), literally: one train-mode forward and backward of
+// each sample alone (updates BatchNorm running statistics B times, as that loop does).
+torch::Tensor batch1_loss_gradients_loop(SearchNetworkImpl& net, const torch::Tensor& images,
+                                         const torch::Tensor& labels);
+// Batch-1 semantics, fast: one batched forward with per-sample BatchNorm (samples independent),
+// one backward of the summed losses to every Conv/Linear output, then per-sample weight gradients
+// from each layer's input and output gradient (batched matmul; for k x k or strided convs the
+// weight gradient of a grouped convolution with one group per sample). Leaves running statistics
+// untouched. Throws when the network does not report a Conv/Linear layer's input.
+torch::Tensor batch1_loss_gradients_fast(SearchNetworkImpl& net, const torch::Tensor& images,
+                                         const torch::Tensor& labels);
+// From K = G G^T: u_i = g_i / |g_i|; gradalign = mean_i cos(u_i, mean_j u_j); gradalign_gram =
+// log det (U U^T). Throw with the reason on a zero gradient, a zero mean direction or a singular
+// U U^T (lambda_min <= B * eps * lambda_max, torch.linalg.matrix_rank's default tolerance).
+double gradalign_from_gram(const torch::Tensor& k);
+double gradalign_gram_from_gram(const torch::Tensor& k);
+double proxy_gradalign(const PassArtifacts& a);
+double proxy_gradalign_gram(const PassArtifacts& a);
+double proxy_gradalign_b1(const PassArtifacts& a);
+double proxy_gradalign_gram_b1(const PassArtifacts& a);
 
 }  // namespace nbz

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <iomanip>
 #include <map>
 #include <set>
@@ -138,39 +139,84 @@ std::vector<RunReport> correlation_report(db::ResultsDb& db) {
       }
       r.proxies.push_back(std::move(row));
     }
-    for (const auto& k : order) {
-      Correlation c;
-      const auto twin = std::make_tuple(std::get<0>(k), std::get<1>(k), 12);
-      if (std::get<2>(k) != 12 && truth.count(twin)) {
-        std::vector<double> x, y;
-        for (auto arch : swept) {
-          auto short_it = truth.at(twin).find(arch);
-          auto long_it = truth.at(k).find(arch);
-          if (short_it == truth.at(twin).end() || long_it == truth.at(k).end()) continue;
-          x.push_back(short_it->second);
-          y.push_back(long_it->second);
+    // Short-training baselines: each shorter training length predicting the longer columns of
+    // the same dataset and split.
+    std::set<int, std::greater<int>> lengths;
+    for (const auto& k : order) lengths.insert(std::get<2>(k));
+    for (int short_epochs : lengths) {
+      Baseline b;
+      b.epochs = short_epochs;
+      bool any = false;
+      for (const auto& k : order) {
+        Correlation c;
+        const auto twin = std::make_tuple(std::get<0>(k), std::get<1>(k), short_epochs);
+        if (std::get<2>(k) > short_epochs && truth.count(twin)) {
+          std::vector<double> x, y;
+          for (auto arch : swept) {
+            auto short_it = truth.at(twin).find(arch);
+            auto long_it = truth.at(k).find(arch);
+            if (short_it == truth.at(twin).end() || long_it == truth.at(k).end()) continue;
+            x.push_back(short_it->second);
+            y.push_back(long_it->second);
+          }
+          c = {static_cast<std::int64_t>(x.size()), stats::kendall_tau_b(x, y),
+               stats::spearman_rho(x, y)};
+          any = true;
         }
-        c = {static_cast<std::int64_t>(x.size()), stats::kendall_tau_b(x, y), stats::spearman_rho(x, y)};
+        b.by_truth.push_back(c);
       }
-      r.short_training.push_back(c);
+      if (any) r.short_training.push_back(std::move(b));
     }
   }
   return reports;
 }
 
+namespace {
+
+// The columns printed together, longest training first: one table per training length when a
+// length has several dataset/split columns (NB201: 6 at 200 epochs, 6 at 12), else a single table
+// of every length (NB101: cifar10 valid after 108, 36, 12, 4 epochs).
+std::vector<std::vector<size_t>> column_tables(const RunReport& r) {
+  std::map<int, std::vector<size_t>, std::greater<int>> by_epochs;
+  for (size_t i = 0; i < r.truth.size(); ++i) by_epochs[r.truth[i].epochs].push_back(i);
+  bool one_per_length = true;
+  for (const auto& [epochs, cols] : by_epochs) one_per_length = one_per_length && cols.size() == 1;
+  std::vector<std::vector<size_t>> tables;
+  for (const auto& [epochs, cols] : by_epochs) {
+    if (one_per_length && !tables.empty()) {
+      tables.front().push_back(cols.front());
+    } else {
+      tables.push_back(cols);
+    }
+  }
+  return tables;
+}
+
+// "200-epoch accuracy", "108, 36, 12, 4-epoch accuracy".
+std::string epochs_text(const RunReport& r, const std::vector<size_t>& cols) {
+  std::vector<int> epochs;
+  for (size_t c : cols)
+    if (std::find(epochs.begin(), epochs.end(), r.truth[c].epochs) == epochs.end())
+      epochs.push_back(r.truth[c].epochs);
+  std::string text;
+  for (int e : epochs) text += (text.empty() ? "" : ", ") + std::to_string(e);
+  return text + "-epoch accuracy";
+}
+
+}  // namespace
+
 void print_correlation_report(const std::vector<RunReport>& reports, std::ostream& out) {
   if (reports.empty()) out << "no runs in this database\n";
   for (const auto& r : reports) {
     out << r.header << "\n";
-    for (int epochs : {200, 12}) {
-      std::vector<size_t> cols;
-      for (size_t i = 0; i < r.truth.size(); ++i)
-        if (r.truth[i].epochs == epochs) cols.push_back(i);
-      if (cols.empty()) continue;
-      out << "\n  Kendall tau-b / Spearman rho of rank_value against " << epochs
-          << "-epoch accuracy (n = architectures with an ok score)\n";
+    if (r.truth.empty())
+      out << "\n  no " << r.space << " ground truth in this database: no correlations\n";
+    for (const auto& cols : column_tables(r)) {
+      auto width = [&](size_t c) { return std::max<size_t>(16, r.truth[c].label().size() + 1); };
+      out << "\n  Kendall tau-b / Spearman rho of rank_value against " << epochs_text(r, cols)
+          << " (n = architectures with an ok score)\n";
       out << "  " << pad("proxy", 13) << pad("n", 6) << pad("failed", 7);
-      for (size_t c : cols) out << pad(r.truth[c].label(), std::max<size_t>(16, r.truth[c].label().size() + 1));
+      for (size_t c : cols) out << pad(r.truth[c].label(), width(c));
       out << "\n";
       for (const auto& p : r.proxies) {
         if (p.auxiliary) continue;
@@ -178,24 +224,28 @@ void print_correlation_report(const std::vector<RunReport>& reports, std::ostrea
             << pad(std::to_string(p.failed), 7);
         for (size_t c : cols) {
           const auto& cor = p.by_truth[c];
-          out << pad(fixed(cor.tau, 3) + " / " + fixed(cor.rho, 3),
-                     std::max<size_t>(16, r.truth[c].label().size() + 1));
+          out << pad(fixed(cor.tau, 3) + " / " + fixed(cor.rho, 3), width(c));
         }
         out << "\n";
       }
-      bool has_baseline = false;
-      for (size_t c : cols) has_baseline = has_baseline || r.short_training[c].n > 0;
-      if (has_baseline) {
-        out << "  " << pad("12ep-acc*", 13) << pad(std::to_string(r.short_training[cols[0]].n), 6)
+      std::string baseline_epochs;
+      for (const auto& b : r.short_training) {
+        std::int64_t n = 0;
+        for (size_t c : cols) n = n ? n : b.by_truth[c].n;
+        if (n == 0) continue;
+        out << "  " << pad(std::to_string(b.epochs) + "ep-acc*", 13) << pad(std::to_string(n), 6)
             << pad("-", 7);
         for (size_t c : cols) {
-          const auto& cor = r.short_training[c];
-          out << pad(cor.n ? fixed(cor.tau, 3) + " / " + fixed(cor.rho, 3) : "-",
-                     std::max<size_t>(16, r.truth[c].label().size() + 1));
+          const auto& cor = b.by_truth[c];
+          out << pad(cor.n ? fixed(cor.tau, 3) + " / " + fixed(cor.rho, 3) : "-", width(c));
         }
-        out << "\n  * short-training baseline: the 12-epoch accuracy of the same dataset and split "
-               "as the predictor, over the same architectures\n";
+        out << "\n";
+        baseline_epochs += (baseline_epochs.empty() ? "" : ", ") + std::to_string(b.epochs);
       }
+      if (!baseline_epochs.empty())
+        out << "\n  * short-training baseline: the " << baseline_epochs
+            << "-epoch accuracy of the same dataset and split as the predictor, over the same "
+               "architectures\n";
     }
     out << "\n  seconds per architecture (median over architectures; shared = this proxy's share of "
            "passes it shares)\n";

@@ -1,6 +1,8 @@
 // `nasbench report`: for every run in a results database, each proxy's Kendall tau-b and Spearman
-// rho against every ground-truth column present for the swept architectures, failure counts and
-// seconds per architecture. Reads the SQLite file only (torch-free).
+// rho against every ground-truth column of the run's own space (NB201: 200- and 12-epoch
+// accuracies; NB101: val_acc_108ep and its 36/12/4-epoch twins), the shorter trainings as
+// baselines, failure counts and seconds per architecture. Reads the SQLite file only
+// (torch-free).
 #pragma once
 
 #include <cstdint>
@@ -38,16 +40,25 @@ struct ProxyRow {
   double median_seconds = 0, median_own_seconds = 0, median_shared_seconds = 0;
 };
 
+// A short-training baseline: the accuracy after `epochs` of training, of the same dataset and
+// split, as the predictor of each longer-trained column (NB201: 12 epochs for the 200-epoch
+// columns; NB101: 4, 12 and 36 epochs for val_acc_108ep, and the shorter for the longer ones).
+struct Baseline {
+  int epochs = 0;
+  // Aligned with RunReport::truth, over the run's architectures; n = 0 where the column is not
+  // longer than `epochs` or has no `epochs` twin.
+  std::vector<Correlation> by_truth;
+};
+
 struct RunReport {
   std::int64_t run_id = 0;
   std::string header;  // provenance, one or more lines
   std::string space;
+  // The ground-truth columns of the run's own space, longest training first.
   std::vector<TruthKey> truth;
   std::vector<ProxyRow> proxies;
-  // The short-training baseline, aligned with `truth`: the 12-epoch accuracy of the same dataset
-  // and split as the predictor of each longer-trained column, over the run's architectures
-  // (n = 0 where the column is itself 12-epoch or has no 12-epoch twin).
-  std::vector<Correlation> short_training;
+  // One per training length that has a longer twin column, longest first.
+  std::vector<Baseline> short_training;
 };
 
 std::vector<RunReport> correlation_report(db::ResultsDb& db);

@@ -65,6 +65,9 @@ using TruthColumn = std::map<std::int64_t, double>;  // arch_index -> accuracy (
 struct SpaceData {
   std::map<std::int64_t, std::string> canonical_key;  // arch_index -> key, stored architectures
   std::map<TruthKey, TruthColumn> truth;              // only the stored architectures' rows
+  // Every arch_index with a ground-truth row, stored or not, sorted: NB101's standard sample is
+  // drawn from its 20,001 ground-truth cells, as `--archs sample:1000` of an nb101 sweep.
+  std::vector<std::int64_t> truth_archs;
 };
 
 struct ReportData {

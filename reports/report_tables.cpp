@@ -158,7 +158,20 @@ std::vector<std::int64_t> arch_set(const ReportData& data, const RunData& run, A
   if (set == ArchSet::StandardSample) {
     const auto size = space_size(run.info.space);
     if (size == 0) return {};
-    const auto sample = select_architectures("sample:1000", size, 0);
+    std::vector<std::int64_t> sample;
+    if (run.info.space == "nb101") {
+      // NB101's standard sample is `--archs sample:1000` of an nb101 sweep: 1,000 of the
+      // ground-truth cells (most of the space has no truth), seed 0.
+      const auto space = data.spaces.find("nb101");
+      if (space == data.spaces.end() || space->second.truth_archs.empty()) return {};
+      Nb101Catalog catalog;
+      catalog.space_size = size;
+      catalog.truth_indices = space->second.truth_archs;
+      const auto n = std::min<std::size_t>(1000, catalog.truth_indices.size());
+      sample = select_nb101_architectures("sample:" + std::to_string(n), catalog, 0);
+    } else {
+      sample = select_architectures("sample:1000", size, 0);
+    }
     std::vector<std::int64_t> out;
     std::set_intersection(run.archs.begin(), run.archs.end(), sample.begin(), sample.end(),
                           std::back_inserter(out));

@@ -36,8 +36,9 @@ ArchSet parse_arch_set(const std::string& name);
 std::string arch_set_title(ArchSet set);
 
 // The architectures of `run` (any score row) in `set`, sorted: all of them; those of the
-// standard sample (select_architectures("sample:1000", space size, 0)); or one per canonical key
-// (the lowest arch_index, so the choice does not depend on scores).
+// standard sample (NB201: select_architectures("sample:1000", 15625, 0); NB101: 1,000 of its
+// ground-truth cells, select_nb101_architectures("sample:1000", ..., 0)); or one per canonical
+// key (the lowest arch_index, so the choice does not depend on scores).
 std::vector<std::int64_t> arch_set(const ReportData& data, const RunData& run, ArchSet set);
 
 // The ground-truth column `dataset` is compared with: the options' split (auto: test, else

@@ -21,6 +21,7 @@
 #include "suite/cli_args.h"
 #include "suite/errors.h"
 #include "suite/local_jobs.h"
+#include "suite/nb101_space.h"
 #include "suite/nb201_space.h"
 #include "suite/run_context.h"
 #include "suite/sweep.h"
@@ -37,18 +38,20 @@ const char* kUsage =
     "  import-bench store nasbench_bench's JSON output in a results database as a timing run\n"
     "  report       correlation and timing tables from a results database\n"
     "  score        score one architecture and print JSON (no database)\n"
-    "  check-space  build every network of a space and compare parameter counts with the benchmark\n"
+    "  check-space  build every network of a space and compare parameter counts (and NB101\n"
+    "               hashes) with the benchmark\n"
     "  proxies      list the proxies with sign, family and the passes they need\n"
     "  aggregate    rank aggregates (vote, TE-NAS, mean rank, AZ-NAS log rank) from stored scores\n"
     "  version      code version and build\n";
 
 void add_compute_options(ArgParser& args) {
-  args.option("space", "search space", "nb201")
+  args.option("space", "search space: nb201 | nb101", "nb201")
       .option("proxies", "comma-separated proxy names, or all", "all")
       .option("seed", "run seed: weights, minibatch, samples", "0")
-      .option("batch", "minibatch size", "64")
+      .option("batch", "minibatch size (default: 64 for nb201, 128 for nb101)")
       .option("batch-indices", "explicit training-image indices for the minibatch (comma list)")
-      .option("dataset", "cifar10 | cifar100 | imagenet16-120 (head and input size)", "cifar10")
+      .option("dataset", "cifar10 | cifar100 | imagenet16-120 (head and input size; nb101: "
+                         "cifar10 only)", "cifar10")
       .option("data", "shared data folder", NBZ_DEFAULT_DATA_DIR)
       .option("device", "cpu | cuda | cuda:N", "cpu")
       .option("threads", "intra-op threads (0 = all cores)", "0")
@@ -56,7 +59,12 @@ void add_compute_options(ArgParser& args) {
       .option("nngp-val", "NNGP validation images (from the training split)", "500")
       .option("nngp-members", "NNGP: randomly initialised networks per kernel (M)", "4")
       .option("nngp-images", "NNGP image set: cifar10-exact-4k | cifar10-jpeg-50k",
-              "cifar10-exact-4k");
+              "cifar10-exact-4k")
+      .option("train-epochs", "NTK time evolution: compute the requested NTK metrics and lga "
+                              "also after each k of this list of training epochs (0 = at "
+                              "initialisation), e.g. 0,1,2", "0")
+      .option("train-images", "training set for --train-epochs: cifar10-exact-4k | "
+                              "cifar10-jpeg-50k", "cifar10-exact-4k");
 }
 
 SweepOptions compute_options(const ArgParser& args) {
@@ -66,7 +74,12 @@ SweepOptions compute_options(const ArgParser& args) {
   const auto seed = args.integer("seed");
   if (seed < 0) throw Error("--seed " + std::to_string(seed) + " must be >= 0");
   o.seed = static_cast<std::uint64_t>(seed);
-  o.batch_size = static_cast<int>(args.integer("batch"));
+  if (args.is_set("batch")) {
+    const auto batch = args.integer("batch");
+    if (batch < 1 || batch > 1000000)
+      throw Error("--batch " + std::to_string(batch) + " must be in 1..1000000");
+    o.batch_size = static_cast<int>(batch);
+  }  // else 0: the space's standard size (64 NB201, 128 NB101), chosen by the sweep
   o.batch_indices = args.str("batch-indices");
   o.dataset = args.str("dataset");
   o.data_dir = args.str("data");
@@ -76,8 +89,22 @@ SweepOptions compute_options(const ArgParser& args) {
   o.nngp_val = static_cast<int>(args.integer("nngp-val"));
   o.nngp_members = static_cast<int>(args.integer("nngp-members"));
   o.nngp_images = args.str("nngp-images");
+  o.train_epochs = args.str("train-epochs");
+  o.train_images = args.str("train-images");
   if (o.threads < 0) throw Error("--threads " + std::to_string(o.threads) + " must be >= 0");
+  check_space_options(o);
   return o;
+}
+
+// The --archs and --shard checks that need no data, before a sweep loads anything (the NB101
+// enumeration alone takes seconds). NB101 selections that need the enumerated space (truth,
+// sample:, hashes:) are resolved by the sweep; everything else about them is checked here.
+void check_selection(const SweepOptions& o, const std::string& archs, const std::string& shard) {
+  if (o.space == "nb101")
+    check_nb101_archs_syntax(archs, static_cast<std::int64_t>(nb101::kSpaceSize));
+  else
+    (void)select_architectures(archs, nb201::kSpaceSize, o.seed);
+  if (!shard.empty()) (void)shard_selection({}, shard);
 }
 
 // `sweep --jobs J`: J child sweeps, child k taking shard k/J of this sweep's selection (of the
@@ -85,10 +112,9 @@ SweepOptions compute_options(const ArgParser& args) {
 int sweep_with_jobs(const ArgParser& args, const std::vector<std::string>& argv, int jobs) {
   const SweepOptions o = compute_options(args);
   // The checks that need no data, here once rather than J times from the children.
-  if (o.space != "nb201") throw Error("unknown --space '" + o.space + "' (expected nb201)");
   (void)resolve_proxy_list(o.proxies);
-  (void)select_architectures(args.str("archs"), nb201::kSpaceSize, o.seed);
   const std::string user_shard = args.str("shard");
+  check_selection(o, args.str("archs"), user_shard);
   const int cores = host_info().cores;
   const int threads = child_threads(o.threads, jobs, cores);
   if (static_cast<long long>(jobs) * threads > cores)
@@ -132,7 +158,8 @@ int cmd_sweep(const std::vector<std::string>& argv, const std::string& command_l
   ArgParser args("sweep", "Score architectures with proxies into an SQLite results database. "
                           "Rerun with the same arguments to resume.");
   add_compute_options(args);
-  args.option("archs", "all | A-B | i,j,... | sample:N[:SEED]", "all")
+  args.option("archs", "all | A-B | i,j,... | sample:N[:SEED]; nb101 also truth | "
+                       "space-sample:N[:SEED] | hashes:FILE (README)", "all")
       .option("shard", "K/N: only every N-th selected architecture, starting at the K-th")
       .option("jobs", "J > 1: J local processes, process k sweeping shard k/J of the selection "
                       "(of --shard K/N: shard K+(k-1)N of N*J), threads split between them", "1")
@@ -148,6 +175,7 @@ int cmd_sweep(const std::vector<std::string>& argv, const std::string& command_l
   SweepOptions o = compute_options(args);
   o.archs = args.str("archs");
   o.shard = args.str("shard");
+  check_selection(o, o.archs, o.shard);
   o.db_path = args.str("db");
   o.progress_bar = isatty(STDERR_FILENO) && !args.is_set("no-progress-bar");
   o.command_line = command_line;
@@ -316,7 +344,8 @@ int cmd_report(const std::vector<std::string>& argv) {
 int cmd_score(const std::vector<std::string>& argv) {
   ArgParser args("score", "Score one architecture with the engine and print JSON.");
   add_compute_options(args);
-  args.option("arch-index", "benchmark index of the architecture", "", true);
+  args.option("arch-index", "the architecture: nb201 = the benchmark's index; nb101 = position "
+                             "of its module hash in the sorted space", "", true);
   if (!args.parse(argv)) {
     std::cout << args.help();
     return 0;
@@ -326,8 +355,11 @@ int cmd_score(const std::vector<std::string>& argv) {
 }
 
 int cmd_check_space(const std::vector<std::string>& argv) {
-  ArgParser args("check-space", "Build every network and compare parameter counts.");
-  args.option("space", "search space", "nb201")
+  ArgParser args("check-space",
+                 "nb201: build every network and compare parameter counts. nb101: enumerate the "
+                 "space (423,624 hashes), hash every ground-truth spec, and count the parameters "
+                 "of every ground-truth row. Exit status 1 on any mismatch.");
+  args.option("space", "search space: nb201 | nb101", "nb201")
       .option("data", "shared data folder", NBZ_DEFAULT_DATA_DIR)
       .option("threads", "intra-op threads (0 = all cores)", "0");
   if (!args.parse(argv)) {

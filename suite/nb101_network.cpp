@@ -103,7 +103,10 @@ ConvBnReluImpl::ConvBnReluImpl(int in_channels, int out_channels, int kernel) {
 
 torch::Tensor ConvBnReluImpl::forward(const torch::Tensor& x, const ForwardContext& ctx) {
   auto y = tapped_output(conv->forward(x), ctx);
-  if (ctx.taps) ctx.taps->weighted_output(conv->weight, y);
+  if (ctx.taps) {
+    ctx.taps->weighted_output(conv->weight, y);
+    ctx.taps->conv2d_io(*conv, x, y);
+  }
   return tapped_relu(tapped_batchnorm(bn, y, ctx), ctx);
 }
 
@@ -211,7 +214,10 @@ torch::Tensor NetworkImpl::features(const torch::Tensor& x, const ForwardContext
 
 torch::Tensor NetworkImpl::classify(const torch::Tensor& pooled, const ForwardContext& ctx) {
   auto logits = classifier_->forward(pooled);
-  if (ctx.taps) ctx.taps->weighted_output(classifier_->weight, logits);
+  if (ctx.taps) {
+    ctx.taps->weighted_output(classifier_->weight, logits);
+    ctx.taps->linear_io(*classifier_, pooled, logits);
+  }
   return logits;
 }
 

@@ -20,8 +20,9 @@
 //     (with no interior vertex feeding the output, V = 2, the output is that projection alone).
 // Every conv: stride 1, "same" padding, no bias; BN: eps 1e-5, PyTorch momentum 0.003 (TF's
 // 0.997), affine, tracking running stats. ReLUs go through tapped_relu and every Conv2d/Linear
-// output through ForwardTaps::weighted_output; ForwardContext::batchnorm = false makes every BN
-// the identity (and leaves its running statistics untouched).
+// output through ForwardTaps::weighted_output (and with its input through conv2d_io / linear_io);
+// ForwardContext::batchnorm = false makes every BN the identity (and leaves its running statistics
+// untouched), per_sample_batchnorm = true normalises each sample alone.
 //
 // Construction order (weights are drawn from torch's global generator as modules are built, so
 // this order is part of the reproducibility contract): the stem (conv, then BN); then every cell

@@ -17,7 +17,10 @@ torch::nn::BatchNorm2d make_bn(int channels) {
 torch::Tensor tapped_conv(torch::nn::Conv2d& conv, const torch::Tensor& x,
                           const ForwardContext& ctx) {
   auto y = conv->forward(x);
-  if (ctx.taps) ctx.taps->weighted_output(conv->weight, y);
+  if (ctx.taps) {
+    ctx.taps->weighted_output(conv->weight, y);
+    ctx.taps->conv2d_io(*conv, x, y);
+  }
   return tapped_output(y, ctx);
 }
 
@@ -131,7 +134,10 @@ torch::Tensor NetworkImpl::features(const torch::Tensor& x, const ForwardContext
 
 torch::Tensor NetworkImpl::classify(const torch::Tensor& pooled, const ForwardContext& ctx) {
   auto logits = classifier_->forward(pooled);
-  if (ctx.taps) ctx.taps->weighted_output(classifier_->weight, logits);
+  if (ctx.taps) {
+    ctx.taps->weighted_output(classifier_->weight, logits);
+    ctx.taps->linear_io(*classifier_, pooled, logits);
+  }
   return logits;
 }
 

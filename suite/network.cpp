@@ -30,6 +30,27 @@ std::int64_t SearchNetworkImpl::num_trainable_parameters() const {
   return n;
 }
 
+torch::Tensor per_sample_batchnorm(const torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x) {
+  NBZ_ASSERT(x.dim() == 4, "per-sample BatchNorm of a tensor that is not [B, C, H, W]");
+  const std::int64_t b = x.size(0), c = x.size(1);
+  // LibTorch's BatchNorm refuses a train-mode batch with one value per channel; a batch of one
+  // 1x1 map is such a batch, so the per-sample form refuses it too.
+  if (x.size(2) * x.size(3) == 1)
+    throw std::runtime_error(
+        "per-sample BatchNorm of a 1x1 feature map: a batch of one has a single value per channel "
+        "in train mode");
+  torch::Tensor weight, bias;
+  if (bn.options.affine()) {
+    weight = bn.weight.repeat({b});
+    bias = bn.bias.repeat({b});
+  }
+  auto y = torch::batch_norm(x.reshape({1, b * c, x.size(2), x.size(3)}), weight, bias,
+                             /*running_mean=*/{}, /*running_var=*/{}, /*training=*/true,
+                             /*momentum=*/0.0, bn.options.eps(),
+                             at::globalContext().userEnabledCuDNN());
+  return y.reshape(x.sizes());
+}
+
 void copy_network_state(const SearchNetworkImpl& src, SearchNetworkImpl& dst) {
   torch::NoGradGuard no_grad;
   auto src_params = src.named_parameters(true);

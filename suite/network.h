@@ -1,7 +1,8 @@
 // The interface every search-space network implements, so that every proxy runs unchanged on
 // NAS-Bench-201 and NAS-Bench-101. LibTorch's C++ modules have no forward hooks, so the places
-// proxies observe (ReLU inputs, Conv/Linear outputs) are reported through ForwardTaps, and
-// "BatchNorm removed" (synflow) is a forward option rather than a rebuilt network.
+// proxies observe (ReLU inputs, Conv/Linear inputs and outputs) are reported through ForwardTaps,
+// and "BatchNorm removed" (synflow) and "BatchNorm per sample" (GradAlign's batch-1 fast path) are
+// forward options rather than rebuilt networks.
 #pragma once
 
 #include <torch/torch.h>
@@ -19,6 +20,14 @@ class ForwardTaps {
   virtual void relu_input(const torch::Tensor& /*x*/) {}
   // Output of every Conv2d and Linear, with that layer's weight.
   virtual void weighted_output(const torch::Tensor& /*weight*/, const torch::Tensor& /*out*/) {}
+  // The same layers again, with the module and the input it received: per-sample weight gradients
+  // are formed from a layer's input and the gradient of its output (batched matmul / grouped-conv
+  // weight gradient), so one backward gives all B of them (GradAlign's batch-1 fast path). Called
+  // right after weighted_output, in the same order.
+  virtual void conv2d_io(const torch::nn::Conv2dImpl& /*conv*/, const torch::Tensor& /*input*/,
+                         const torch::Tensor& /*output*/) {}
+  virtual void linear_io(const torch::nn::LinearImpl& /*linear*/, const torch::Tensor& /*input*/,
+                         const torch::Tensor& /*output*/) {}
   // Output of every op-level module with a feature map (MeCo): each Conv2d, BatchNorm, ReLU and
   // pooling op, and each cell / reduction block. Identity and zero edges compute nothing and are
   // not reported.
@@ -29,6 +38,10 @@ struct ForwardContext {
   ForwardTaps* taps = nullptr;
   // false = every BatchNorm is the identity (synflow's "BatchNorm removed" network).
   bool batchnorm = true;
+  // true = every BatchNorm normalises each sample by its own statistics (mean and biased variance
+  // over H, W per channel), which is what a batch of one computes in train mode, so the samples
+  // of a batch stay independent. Running statistics are neither used nor updated.
+  bool per_sample_batchnorm = false;
 };
 
 class SearchNetworkImpl : public torch::nn::Module {
@@ -65,10 +78,17 @@ inline torch::Tensor tapped_output(const torch::Tensor& out, const ForwardContex
   return out;
 }
 
-// BatchNorm, or the identity when the context removes BatchNorm (synflow).
+// Train-mode BatchNorm of each sample alone: [B, C, H, W] viewed as one sample of B*C channels,
+// so the fused kernel (and its backward) computes the per-(sample, channel) statistics.
+torch::Tensor per_sample_batchnorm(const torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x);
+
+// BatchNorm (per sample when the context asks), or the identity when the context removes
+// BatchNorm (synflow).
 inline torch::Tensor tapped_batchnorm(torch::nn::BatchNorm2d& bn, const torch::Tensor& x,
                                       const ForwardContext& ctx) {
-  return ctx.batchnorm ? tapped_output(bn->forward(x), ctx) : x;
+  if (!ctx.batchnorm) return x;
+  return tapped_output(ctx.per_sample_batchnorm ? per_sample_batchnorm(*bn, x) : bn->forward(x),
+                       ctx);
 }
 
 // Applies ReLU after reporting its input to the taps.

@@ -57,6 +57,13 @@ NetworkFactory nb201_factory(const nb201::Cell& cell, const nb201::NetworkOption
   };
 }
 
+NetworkFactory nb101_factory(const nb101::Cell& cell, const nb101::NetworkOptions& options) {
+  return [cell, options] {
+    return std::static_pointer_cast<SearchNetworkImpl>(
+        std::make_shared<nb101::NetworkImpl>(cell, options));
+  };
+}
+
 nb201::NetworkOptions nb201_thin_options(nb201::NetworkOptions full) {
   full.stem_channels = 1;
   full.cells_per_stage = 1;

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Exception.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -16,8 +17,12 @@
 #include "datasets/cifar10.h"
 #include "proxies/catalog.h"
 #include "proxies/engine.h"
+#include "proxies/ntk_evolution.h"
+#include "datasets/training_images.h"
 #include "suite/arch_selection.h"
 #include "suite/errors.h"
+#include "suite/nb101_network.h"
+#include "suite/nb101_space.h"
 #include "suite/nb201_network.h"
 #include "suite/progress.h"
 #include "suite/run_inputs.h"
@@ -77,29 +82,101 @@ std::string json_number(double v) {
   return buf;
 }
 
+const char* const kNb101Truth = "nasbench101/nb101_ground_truth_20k.csv";
+
+// The search space of a sweep: how many architectures, their names, keys and cells.
+//  * nb201: arch_index = the benchmark's index, arch = the arch string, canonical_key = ours
+//    (docs/decisions.md).
+//  * nb101: arch_index = position of the module hash in the whole space sorted by hash (the
+//    order nb101::enumerate_space returns; the ground-truth CSV is its first 20,001 hashes),
+//    arch = canonical_key = the module hash (isomorphic cells share it).
+struct SearchSpace {
+  std::string name;
+  nb201::Space nb201;
+  std::vector<nb101::SpaceCell> nb101_cells;       // sorted by hash
+  std::string nb101_truth_path;
+  std::vector<nb101::GroundTruthRow> nb101_truth;  // the CSV's rows, in file order
+  std::vector<std::int64_t> nb101_truth_index;     // arch_index of each, aligned
+
+  std::int64_t size() const {
+    return name == "nb101" ? static_cast<std::int64_t>(nb101_cells.size()) : nb201.size();
+  }
+  std::string arch(std::int64_t i) const {
+    return name == "nb101" ? nb101_cells[static_cast<size_t>(i)].hash : nb201.arch(i);
+  }
+  std::string canonical_key(std::int64_t i) const {
+    return name == "nb101" ? nb101_cells[static_cast<size_t>(i)].hash
+                           : nb201.cell(i).canonical_key();
+  }
+  // NB101: arch_index of a module hash, -1 when it is not in the space.
+  std::int64_t nb101_index_of(const std::string& hash) const {
+    const auto it = std::lower_bound(
+        nb101_cells.begin(), nb101_cells.end(), hash,
+        [](const nb101::SpaceCell& c, const std::string& h) { return c.hash < h; });
+    return it != nb101_cells.end() && it->hash == hash ? it - nb101_cells.begin() : -1;
+  }
+
+  std::vector<std::int64_t> select(const std::string& spec, std::uint64_t seed) const {
+    if (name == "nb201") return select_architectures(spec, size(), seed);
+    Nb101Catalog catalog;
+    catalog.space_size = size();
+    catalog.truth_indices = nb101_truth_index;
+    std::sort(catalog.truth_indices.begin(), catalog.truth_indices.end());
+    catalog.index_of = [this](const std::string& hash) { return nb101_index_of(hash); };
+    return select_nb101_architectures(spec, catalog, seed);
+  }
+};
+
+SearchSpace load_space(const std::string& space, const std::string& data_dir) {
+  SearchSpace s;
+  s.name = space;
+  if (space == "nb201") {
+    verify_data_file(data_dir, "nasbench201/nb201_ground_truth.csv");
+    s.nb201 = nb201::Space::load(data_dir);
+    return s;
+  }
+  NBZ_ASSERT(space == "nb101", "check_space_options lets only known spaces through");
+  verify_data_file(data_dir, kNb101Truth);
+  Stopwatch watch;
+  s.nb101_cells = nb101::enumerate_space();
+  NBZ_ASSERT(s.nb101_cells.size() == nb101::kSpaceSize, "NB101 enumeration lost cells");
+  s.nb101_truth_path = data_dir + "/" + kNb101Truth;
+  s.nb101_truth = nb101::load_ground_truth(s.nb101_truth_path);
+  s.nb101_truth_index = db::nb101_truth_indices(
+      s.nb101_truth_path, s.nb101_truth,
+      [&s](const std::string& hash) { return s.nb101_index_of(hash); });
+  std::cerr << "sweep: NAS-Bench-101 space enumerated (" << s.nb101_cells.size()
+            << " module hashes) and " << s.nb101_truth.size() << " ground-truth rows indexed in "
+            << watch.seconds() << " s\n";
+  return s;
+}
+
 // Everything a sweep needs that does not depend on the architecture.
 struct SweepSetup {
   TorchRuntime runtime;
   HostInfo host;
   DatasetSpec dataset;
-  nb201::Space space;
+  SearchSpace space;
   Minibatch batch;
   torch::Tensor images, labels;
   std::vector<const ProxyInfo*> proxies;
   std::unique_ptr<NngpData> nngp;  // only when an nngp proxy is requested
   torch::Tensor linear_region_inputs;
   std::string nngp_description;
+  std::unique_ptr<ImageSet> training_images;  // only when a _trained_<k> proxy is requested
 };
 
+bool is_trained(const ProxyInfo* p) { return p->train_epochs > 0; }
+
 SweepSetup prepare(const SweepOptions& o) {
-  if (o.space != "nb201") throw Error("unknown --space '" + o.space + "' (expected nb201)");
+  check_space_options(o);
   SweepSetup s{configure_torch(o.device, o.threads), host_info(), dataset_spec(o.dataset),
-               {}, {}, {}, {}, resolve_proxy_list(o.proxies)};
-  verify_data_file(o.data_dir, "nasbench201/nb201_ground_truth.csv");
-  s.space = nb201::Space::load(o.data_dir);
+               {}, {}, {}, {}, expand_train_epochs(resolve_proxy_list(o.proxies), o.train_epochs)};
+  s.space = load_space(o.space, o.data_dir);
   const ImageSet train = load_cifar10_train(o.data_dir);
+  const int batch_size = o.batch_size > 0 ? o.batch_size : default_batch_size(o.space);
   std::vector<std::int64_t> indices =
-      o.batch_indices.empty() ? minibatch_indices(train.size(), o.batch_size, o.seed)
+      o.batch_indices.empty() ? minibatch_indices(train.size(), batch_size, o.seed)
                               : parse_index_list(o.batch_indices, train.size());
   s.batch = make_minibatch(train, indices, kCifar10Normalisation, s.dataset.input_size);
   std::tie(s.images, s.labels) = minibatch_tensors(s.batch);
@@ -111,15 +188,32 @@ SweepSetup prepare(const SweepOptions& o) {
     s.nngp = prepare_nngp_split(o.data_dir, o.nngp_images, o.nngp_train, o.nngp_val, o.seed,
                                 s.dataset.input_size, s.dataset.num_classes, &s.nngp_description);
   s.linear_region_inputs = linear_region_crops(train, o.seed);
+  if (std::any_of(s.proxies.begin(), s.proxies.end(), is_trained)) {
+    // The trainer crops and flips at the images' own size; a 16 px surrogate would need a
+    // downsampled training set that no reference defines.
+    if (s.dataset.input_size != 32)
+      throw Error("--train-epochs: training is defined for 32 px inputs; --dataset '" +
+                  o.dataset + "' uses " + std::to_string(s.dataset.input_size) + " px");
+    s.training_images = std::make_unique<ImageSet>(load_training_images(o.data_dir, o.train_images));
+  }
   return s;
 }
 
-EngineInput engine_input(const SweepSetup& s, const SweepOptions& o, const nb201::Cell& cell) {
+EngineInput engine_input(const SweepSetup& s, const SweepOptions& o, std::int64_t index) {
   EngineInput in;
-  nb201::NetworkOptions full;
-  full.num_classes = s.dataset.num_classes;
-  in.make_network = nb201_factory(cell, full);
-  in.make_thin_network = nb201_factory(cell, nb201_thin_options(full));
+  if (s.space.name == "nb101") {
+    nb101::NetworkOptions full;
+    full.num_classes = s.dataset.num_classes;
+    in.make_network = nb101_factory(s.space.nb101_cells[static_cast<size_t>(index)].cell, full);
+    // TE-NAS defines its thin network for NB201's cell only: make_thin_network stays empty and
+    // linear_regions is stored as a failed row giving that reason.
+  } else {
+    const nb201::Cell& cell = s.space.nb201.cell(index);
+    nb201::NetworkOptions full;
+    full.num_classes = s.dataset.num_classes;
+    in.make_network = nb201_factory(cell, full);
+    in.make_thin_network = nb201_factory(cell, nb201_thin_options(full));
+  }
   in.linear_region_inputs = s.linear_region_inputs;
   in.seed = o.seed;
   in.images = s.images;
@@ -130,6 +224,44 @@ EngineInput engine_input(const SweepSetup& s, const SweepOptions& o, const nb201
   in.nngp.n_val = o.nngp_val;
   in.nngp.members = o.nngp_members;
   return in;
+}
+
+// Every requested proxy of one architecture: those at initialisation through the shared-pass
+// engine, the _trained_<k> ones through the NTK time evolution (which trains once, up to the
+// largest k). Passes are named as the `passes` table stores them.
+struct ScoredArch {
+  std::vector<ProxyOutcome> proxies;  // in the order requested
+  struct NamedPass {
+    std::string name;
+    double seconds = 0;
+    bool ok = true;
+    std::vector<std::string> users;
+  };
+  std::vector<NamedPass> passes;
+};
+
+ScoredArch score_arch(const SweepSetup& s, const SweepOptions& o, std::int64_t index,
+                      const std::vector<const ProxyInfo*>& proxies) {
+  std::vector<const ProxyInfo*> at_init, trained;
+  for (const auto* p : proxies) (is_trained(p) ? trained : at_init).push_back(p);
+  const EngineInput input = engine_input(s, o, index);
+  ScoredArch out;
+  std::map<const ProxyInfo*, ProxyOutcome> by_proxy;
+  if (!at_init.empty()) {
+    const ArchScores scores = score_architecture(input, at_init);
+    for (const auto& p : scores.proxies) by_proxy[p.proxy] = p;
+    for (const auto& p : scores.passes) out.passes.push_back({pass_name(p.pass), p.seconds, p.ok, p.users});
+  }
+  if (!trained.empty()) {
+    NBZ_ASSERT(s.training_images != nullptr, "trained proxies without training images");
+    TrainingOptions training;
+    training.seed = o.seed;
+    const EvolutionScores scores = score_after_training(input, *s.training_images, training, trained);
+    for (const auto& p : scores.proxies) by_proxy[p.proxy] = p;
+    for (const auto& p : scores.passes) out.passes.push_back({p.name, p.seconds, p.ok, p.users});
+  }
+  for (const auto* p : proxies) out.proxies.push_back(by_proxy.at(p));
+  return out;
 }
 
 // The deterministic descriptor of what the scores mean: rerunning with the same key resumes.
@@ -147,10 +279,26 @@ std::string config_key(const SweepOptions& o, const SweepSetup& s) {
       o.nngp_members != defaults.nngp_members || o.nngp_images != defaults.nngp_images)
     k << ";nngp=" << o.nngp_train << "/" << o.nngp_val << "/" << o.nngp_members << "/"
       << o.nngp_images;
+  if (o.train_images != defaults.train_images) k << ";train_images=" << o.train_images;
   return k.str();
 }
 
 }  // namespace
+
+int default_batch_size(const std::string& space) { return space == "nb101" ? 128 : 64; }
+
+void check_space_options(const SweepOptions& o) {
+  if (o.space != "nb201" && o.space != "nb101")
+    throw Error("unknown --space '" + o.space + "' (expected nb201 or nb101)");
+  // NAS-Bench-101 was trained on CIFAR-10 only: no head, input size or ground truth exists for
+  // another dataset.
+  if (o.space == "nb101" && o.dataset != "cifar10")
+    throw Error("--dataset '" + o.dataset +
+                "': NAS-Bench-101 is defined on CIFAR-10 only (--space nb101 takes --dataset "
+                "cifar10)");
+  if (o.batch_size < 0)
+    throw Error("--batch " + std::to_string(o.batch_size) + " must be >= 1");
+}
 
 namespace {
 SweepSummary run_sweep_unchecked(const SweepOptions& o);
@@ -172,21 +320,25 @@ namespace {
 SweepSummary run_sweep_unchecked(const SweepOptions& o) {
   Stopwatch total;
   SweepSetup s = prepare(o);
-  std::vector<std::int64_t> selected = select_architectures(o.archs, s.space.size(), o.seed);
+  std::vector<std::int64_t> selected = s.space.select(o.archs, o.seed);
   if (!o.shard.empty()) selected = shard_selection(selected, o.shard);
 
   db::ResultsDb database(o.db_path);
-  db::import_nb201_truth(database, s.space);
+  if (s.space.name == "nb101") {
+    db::import_nb101_truth(database, s.space.nb101_truth_path, s.space.nb101_truth,
+                           s.space.nb101_truth_index);
+  } else {
+    db::import_nb201_truth(database, s.space.nb201);
+  }
   std::vector<db::ArchRow> arch_rows;
-  for (auto i : selected)
-    arch_rows.push_back({i, s.space.arch(i), s.space.cell(i).canonical_key()});
-  const auto arch_ids = database.ensure_architectures("nb201", arch_rows);
+  for (auto i : selected) arch_rows.push_back({i, s.space.arch(i), s.space.canonical_key(i)});
+  const auto arch_ids = database.ensure_architectures(s.space.name, arch_rows);
   std::vector<db::ProxyRow> proxy_rows;
   for (const auto* p : s.proxies) {
     std::string passes;
     for (Pass pass : p->passes) passes += (passes.empty() ? "" : ",") + std::string(pass_name(pass));
     proxy_rows.push_back({p->name, p->sign, p->family, p->auxiliary ? "auxiliary" : "score",
-                          passes, p->parameters, p->description});
+                          passes, p->parameters, p->description, p->train_epochs});
   }
   const auto proxy_ids = database.ensure_proxies(proxy_rows);
 
@@ -214,7 +366,9 @@ SweepSummary run_sweep_unchecked(const SweepOptions& o) {
                      "\",\"nngp_train\":" + std::to_string(o.nngp_train) +
                      ",\"nngp_val\":" + std::to_string(o.nngp_val) +
                      ",\"nngp_members\":" + std::to_string(o.nngp_members) +
-                     ",\"nngp_images\":\"" + json_escape(o.nngp_images) + "\"}";
+                     ",\"nngp_images\":\"" + json_escape(o.nngp_images) +
+                     "\",\"train_epochs\":\"" + json_escape(o.train_epochs) +
+                     "\",\"train_images\":\"" + json_escape(o.train_images) + "\"}";
 
   SweepSummary summary;
   summary.run_id = database.find_or_create_run(run);
@@ -250,7 +404,7 @@ SweepSummary run_sweep_unchecked(const SweepOptions& o) {
         summary.interrupted = true;
         break;
       }
-      const ArchScores scores = score_architecture(engine_input(s, o, s.space.cell(index)), missing);
+      const ScoredArch scores = score_arch(s, o, index, missing);
       std::vector<db::ScoreRow> rows;
       for (const auto& out : scores.proxies) {
         db::ScoreRow row;
@@ -268,7 +422,7 @@ SweepSummary run_sweep_unchecked(const SweepOptions& o) {
       for (const auto& p : scores.passes) {
         std::string users;
         for (const auto& u : p.users) users += (users.empty() ? "" : ",") + u;
-        passes.push_back({pass_name(p.pass), p.seconds, users, p.ok});
+        passes.push_back({p.name, p.seconds, users, p.ok});
       }
       summary.rows_inserted +=
           database.store_arch_result(summary.run_id, session, arch_ids.at(index), rows, passes);
@@ -300,11 +454,10 @@ std::string score_one_json(const SweepOptions& o, std::int64_t arch_index) {
   if (arch_index < 0 || arch_index >= s.space.size())
     throw Error("--arch-index " + std::to_string(arch_index) + " is outside 0.." +
                 std::to_string(s.space.size() - 1));
-  const ArchScores scores =
-      score_architecture(engine_input(s, o, s.space.cell(arch_index)), s.proxies);
+  const ScoredArch scores = score_arch(s, o, arch_index, s.proxies);
   std::ostringstream j;
-  j << "{\"arch_index\":" << arch_index << ",\"arch\":\"" << s.space.arch(arch_index)
-    << "\",\"seed\":" << o.seed << ",\"dataset\":\"" << o.dataset
+  j << "{\"space\":\"" << s.space.name << "\",\"arch_index\":" << arch_index << ",\"arch\":\""
+    << s.space.arch(arch_index) << "\",\"seed\":" << o.seed << ",\"dataset\":\"" << o.dataset
     << "\",\"batch_indices\":" << json_int_list(s.batch.indices) << ",\"threads\":"
     << s.runtime.threads << ",\"torch_version\":\"" << s.runtime.torch_version
     << "\",\"blas\":\"" << json_escape(s.runtime.blas) << "\",\"proxies\":{";
@@ -317,15 +470,103 @@ std::string score_one_json(const SweepOptions& o, std::int64_t arch_index) {
   }
   j << "},\"passes\":{";
   for (size_t i = 0; i < scores.passes.size(); ++i)
-    j << (i ? "," : "") << "\"" << pass_name(scores.passes[i].pass)
+    j << (i ? "," : "") << "\"" << scores.passes[i].name
       << "\":" << json_number(scores.passes[i].seconds);
   j << "}}";
   return j.str();
 }
 
+namespace {
+
+// Prints the first few problems of one kind, then only counts them.
+class MismatchLog {
+ public:
+  explicit MismatchLog(const char* what) : what_(what) {}
+  void add(const std::string& line) {
+    if (++count_ <= kShown) std::cout << "MISMATCH " << line << "\n";
+  }
+  std::int64_t count() const { return count_; }
+  void finish() const {
+    if (count_ > kShown)
+      std::cout << "... " << (count_ - kShown) << " more " << what_ << " mismatches\n";
+  }
+
+ private:
+  static constexpr std::int64_t kShown = 20;
+  const char* what_;
+  std::int64_t count_ = 0;
+};
+
+std::int64_t check_nb101_space(const std::string& data_dir) {
+  verify_data_file(data_dir, kNb101Truth);
+  const std::string path = data_dir + "/" + kNb101Truth;
+
+  Stopwatch watch;
+  nb101::EnumerationStats stats;
+  const auto cells = nb101::enumerate_space(&stats);
+  const double enumerate_seconds = watch.seconds();
+  std::int64_t mismatches = 0;
+  bool sorted_unique = true;
+  for (size_t i = 1; i < cells.size(); ++i)
+    sorted_unique = sorted_unique && cells[i - 1].hash < cells[i].hash;
+  if (cells.size() != nb101::kSpaceSize || !sorted_unique) ++mismatches;
+  std::cout << "nb101 enumeration: " << cells.size() << " of " << nb101::kSpaceSize
+            << " module hashes" << (sorted_unique ? "" : " (NOT sorted and unique)") << " ("
+            << stats.labeled_graphs << " labelled graphs of " << stats.full_dag_matrices
+            << " matrices) in " << enumerate_seconds << " s\n";
+
+  const auto rows = nb101::load_ground_truth(path);
+  const auto n = static_cast<std::int64_t>(rows.size());
+  watch = Stopwatch();
+  MismatchLog hashes("hash"), presence("space");
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const auto& row = rows[r];
+    const std::string where = path + ":" + std::to_string(r + 2) + " " + row.module_hash;
+    const std::string hash = nb101::module_hash(row.cell);
+    if (hash != row.module_hash) hashes.add(where + ": its spec hashes to " + hash);
+    const auto it = std::lower_bound(
+        cells.begin(), cells.end(), row.module_hash,
+        [](const nb101::SpaceCell& c, const std::string& h) { return c.hash < h; });
+    if (it == cells.end() || it->hash != row.module_hash)
+      presence.add(where + ": not in the enumerated space");
+    else if (it->cell != row.cell)
+      presence.add(where + ": the enumerated cell of this hash is " +
+                   nb101::format_adjacency(it->cell) + " " + nb101::format_operations(it->cell) +
+                   ", not the CSV's spec");
+  }
+  hashes.finish();
+  presence.finish();
+  std::cout << "nb101 ground-truth hashes: " << (n - hashes.count()) << " of " << n
+            << " rows hash to their module_hash (" << watch.seconds() << " s)\n";
+  std::cout << "nb101 ground-truth cells: " << (n - presence.count()) << " of " << n
+            << " rows are in the enumerated space with the same cell\n";
+
+  watch = Stopwatch();
+  MismatchLog params("parameter-count");
+  {
+    SkipInitScope skip;  // counts the real module tree without drawing 8.5M weights per row
+    for (size_t r = 0; r < rows.size(); ++r) {
+      nb101::Network net(rows[r].cell);
+      const auto count = net->num_trainable_parameters();
+      if (count != rows[r].trainable_parameters)
+        params.add(path + ":" + std::to_string(r + 2) + " " + rows[r].module_hash + ": built " +
+                   std::to_string(count) + " parameters, benchmark trainable_parameters " +
+                   std::to_string(rows[r].trainable_parameters));
+    }
+  }
+  params.finish();
+  std::cout << "nb101 parameter counts: " << (n - params.count()) << " of " << n
+            << " match trainable_parameters (" << watch.seconds() << " s)\n";
+  return mismatches + hashes.count() + presence.count() + params.count();
+}
+
+}  // namespace
+
 std::int64_t check_space(const std::string& space, const std::string& data_dir, int threads) {
-  if (space != "nb201") throw Error("unknown --space '" + space + "' (expected nb201)");
+  if (space != "nb201" && space != "nb101")
+    throw Error("unknown --space '" + space + "' (expected nb201 or nb101)");
   configure_torch("cpu", threads);
+  if (space == "nb101") return check_nb101_space(data_dir);
   verify_data_file(data_dir, "nasbench201/nb201_ground_truth.csv");
   const auto s = nb201::Space::load(data_dir);
   torch::NoGradGuard no_grad;

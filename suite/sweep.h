@@ -9,12 +9,12 @@
 namespace nbz {
 
 struct SweepOptions {
-  std::string space = "nb201";
+  std::string space = "nb201";  // nb201 | nb101
   std::string archs = "all";
   std::string shard;           // "" or "K/N"
   std::string proxies = "all";
   std::uint64_t seed = 0;
-  int batch_size = 64;
+  int batch_size = 0;          // 0 = the space's standard (default_batch_size)
   std::string batch_indices;   // "" = drawn with the seed; else a comma list (recorded)
   std::string dataset = "cifar10";  // cifar10 | cifar100 | imagenet16-120 (head and input size)
   std::string db_path;
@@ -27,6 +27,10 @@ struct SweepOptions {
   // with the seed, M networks per architecture.
   int nngp_train = 1000, nngp_val = 500, nngp_members = 4;
   std::string nngp_images = "cifar10-exact-4k";  // or cifar10-jpeg-50k (datasets/training_images.h)
+  // NTK time evolution (proxies/ntk_evolution.h): the epochs k after which the requested NTK
+  // metrics and lga are computed again ("0" = at initialisation only), and the images trained on.
+  std::string train_epochs = "0";
+  std::string train_images = "cifar10-exact-4k";
 };
 
 struct SweepSummary {
@@ -37,6 +41,13 @@ struct SweepSummary {
   bool interrupted = false;
 };
 
+// The standard minibatch of a space (proxies.md section 0): 64 for NB201, 128 for NB101.
+int default_batch_size(const std::string& space);
+
+// Checks what needs no data: a known --space, a --dataset that space is defined on (NB101:
+// cifar10 only), a positive --batch when given. Throws nbz::Error naming the value.
+void check_space_options(const SweepOptions& options);
+
 // Throws nbz::Error for bad options or files; rows stored before an error stay stored.
 SweepSummary run_sweep(const SweepOptions& options);
 
@@ -45,7 +56,9 @@ SweepSummary run_sweep(const SweepOptions& options);
 std::string score_one_json(const SweepOptions& options, std::int64_t arch_index);
 
 // Builds every network of the space and compares parameter counts with the benchmark; prints a
-// summary (and each mismatch) to stdout and returns the number of mismatches.
+// summary (and each mismatch) to stdout and returns the number of mismatches. NB101: the
+// enumeration (423,624 hashes), the hash of every ground-truth spec against its stored hash and
+// its presence in the space, and the parameter count of every ground-truth row.
 std::int64_t check_space(const std::string& space, const std::string& data_dir, int threads);
 
 }  // namespace nbz

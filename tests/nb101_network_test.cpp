@@ -2,8 +2,8 @@
 // count of all 20,001 ground-truth rows) and against hand-worked cells, plus the ForwardTaps /
 // BatchNorm-bypass contract every proxy relies on.
 #include "suite/nb101_network.h"
+#include "suite/run_inputs.h"
 
-#include <c10/core/impl/LocalDispatchKeySet.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -35,30 +35,8 @@ Cell make_cell(int num_vertices, std::initializer_list<std::pair<int, int>> edge
   return cell;
 }
 
-// Building a NAS-Bench-101 network with its weights initialised costs ~50 ms on one core (8.5M
-// parameters on average: ~30 ms of mt19937 draws in kaiming_uniform_, the rest page faults), i.e.
-// ~17 minutes for the 20,001 rows. While this scope is alive the real module tree is built (the
-// same constructors, real CPU tensors of the real shapes) but the initialisers are skipped:
-// the Meta key in the thread's included dispatch keys sends every op on an existing tensor
-// (uniform_, fill_, zero_) to its Meta kernel, which only checks shapes, while factory functions
-// (torch::empty) still allocate on the CPU because BackendSelect redispatches to the requested
-// device. The memory is therefore left uninitialised and untouched and the global generator is
-// not advanced. ForceDispatchKeyGuard restores the exact previous key set (IncludeDispatchKeyGuard
-// does not: for a per-backend key it leaves the backend bit behind).
-// Networks built here are only fit for counting and shapes, never for a forward pass.
-class SkipInitScope {
- public:
-  SkipInitScope() : guard_(with_meta_included()) {}
-
- private:
-  static c10::impl::LocalDispatchKeySet with_meta_included() {
-    auto keys = c10::impl::tls_local_dispatch_key_set();
-    keys.included_ = keys.included_ | c10::DispatchKeySet(c10::DispatchKey::Meta);
-    return keys;
-  }
-  torch::NoGradGuard no_grad_;
-  c10::impl::ForceDispatchKeyGuard guard_;
-};
+// SkipInitScope (suite/run_inputs.h) builds the real module tree without drawing weights: a
+// network built in it is only fit for counting and shapes, never for a forward pass.
 
 // Name and shape of every parameter, in registration order.
 std::vector<std::pair<std::string, std::vector<int64_t>>> parameter_shapes(const Network& net) {

@@ -415,11 +415,33 @@ TEST(PaperTable, NasBench101UsesWhateverTruthExists) {
   o = ReportOptions{};
   o.split = "test";
   EXPECT_THROW(paper_table(data, "nb101", o), Error);
-  // The nb101 standard sample exists (423,624 cells): intersection with 4 arbitrary cells.
-  const auto sample = select_architectures("sample:1000", 423624, 0);
-  std::size_t expected = 0;
-  for (auto a : archs) expected += std::binary_search(sample.begin(), sample.end(), a);
-  EXPECT_EQ(arch_set(data, data.runs[0], ArchSet::StandardSample).size(), expected);
+  // The nb101 standard sample is `--archs sample:1000` of an nb101 sweep: 1,000 of the cells
+  // with ground truth (here only these 4, so all of them).
+  EXPECT_EQ(arch_set(data, data.runs[0], ArchSet::StandardSample), archs);
+}
+
+TEST(ArchitectureSets, Nb101StandardSampleIsDrawnFromTheGroundTruthCells) {
+  TestDb t;
+  // 3,000 cells with truth at odd indices; the run swept the first 400 of them.
+  std::vector<std::int64_t> truth_archs, swept;
+  for (std::int64_t i = 1; i < 6000; i += 2) truth_archs.push_back(i);
+  t.add_archs("nb101", truth_archs);
+  t.add_truth("nb101", "cifar10", "valid", 108, truth_archs,
+              std::vector<double>(truth_archs.size(), 90.0));
+  const auto run = t.add_run("nb101", "cifar10", 0);
+  swept.assign(truth_archs.begin(), truth_archs.begin() + 400);
+  for (auto a : swept) t.score(run, "nb101", a, {{"params", static_cast<double>(a)}});
+  t.finish();
+  const auto data = load_report_data(t.db());
+  ASSERT_EQ(data.spaces.at("nb101").truth_archs, truth_archs);
+  Nb101Catalog catalog;
+  catalog.space_size = 423624;
+  catalog.truth_indices = truth_archs;
+  const auto sample = select_nb101_architectures("sample:1000", catalog, 0);
+  std::vector<std::int64_t> expected;
+  for (auto a : swept) if (std::binary_search(sample.begin(), sample.end(), a)) expected.push_back(a);
+  EXPECT_GT(expected.size(), 100u);  // ~400/3 of the swept cells are in a 1000-of-3000 sample
+  EXPECT_EQ(arch_set(data, data.runs[0], ArchSet::StandardSample), expected);
 }
 
 TEST(ArchitectureSets, StandardSampleAndUniqueCells) {

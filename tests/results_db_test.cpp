@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 
 #include "benchmarks_db/schema.h"
 #include "suite/errors.h"
+#include "tests/schema_v1_fixture.h"
 
 namespace nbz::db {
 namespace {
@@ -37,8 +39,20 @@ RunRecord sample_run(const std::string& key) {
   return r;
 }
 
-ProxyRow proxy(const std::string& name, int sign = 1, const std::string& params = "") {
-  return {name, sign, "test", "score", "build", params, "a test proxy"};
+ProxyRow proxy(const std::string& name, int sign = 1, const std::string& params = "",
+               int train_epochs = 0) {
+  ProxyRow row{name, sign, "test", "score", "build", params, "a test proxy"};
+  row.train_epochs = train_epochs;
+  return row;
+}
+
+void expect_open_error(const std::string& path, const std::string& fragment) {
+  try {
+    ResultsDb db(path);
+    FAIL() << path;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
 }
 
 TEST(ResultsDb, StoresScoresOnceAndExposesTheView) {
@@ -108,15 +122,141 @@ TEST(ResultsDb, ConflictingDefinitionsAreRefused) {
   db.ensure_proxies({proxy("p", 1, "k=1")});
   EXPECT_THROW(db.ensure_proxies({proxy("p", 1, "k=2")}), Error);
   EXPECT_THROW(db.ensure_proxies({proxy("p", -1, "k=1")}), Error);
+  // Training epochs are part of the definition: the same name after k epochs is another proxy.
+  try {
+    db.ensure_proxies({proxy("p", 1, "k=1", 1)});
+    FAIL() << "a changed train_epochs was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("0 training epochs"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("1 training epochs"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(db.ensure_proxies({proxy("q", 1, "", -1)}), Error);
+  EXPECT_EQ(db.ensure_proxies({proxy("p", 1, "k=1", 0)}).size(), 1u);
 }
 
-void expect_open_error(const std::string& path, const std::string& fragment) {
-  try {
-    ResultsDb db(path);
-    FAIL() << path;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+TEST(ResultsDb, TrainEpochsAreStoredAndShownInTheView) {
+  const auto path = temp_db();
+  ResultsDb db(path);
+  const auto archs = db.ensure_architectures("nb201", {{3, "arch-three", "k3"}});
+  const auto proxies = db.ensure_proxies({proxy("lga"), proxy("lga_trained_1", 1, "", 1)});
+  const auto run = db.find_or_create_run(sample_run("key"));
+  const auto session = db.begin_session(run, "cmd", "host", "test");
+  std::vector<ScoreRow> rows(2);
+  rows[0].proxy_id = proxies.at("lga");
+  rows[1].proxy_id = proxies.at("lga_trained_1");
+  for (auto& r : rows) r.ok = true;
+  db.store_arch_result(run, session, archs.at(3), rows, {});
+  SQLite::Statement view(db.sql(), "SELECT proxy, train_epochs FROM proxy_scores ORDER BY proxy");
+  ASSERT_TRUE(view.executeStep());
+  EXPECT_EQ(view.getColumn(0).getString(), "lga");
+  EXPECT_EQ(view.getColumn(1).getInt(), 0);
+  ASSERT_TRUE(view.executeStep());
+  EXPECT_EQ(view.getColumn(0).getString(), "lga_trained_1");
+  EXPECT_EQ(view.getColumn(1).getInt(), 1);
+  EXPECT_EQ(db.sql().execAndGet("PRAGMA user_version").getInt(), kSchemaVersion);
+}
+
+// Every (table or view, column) with its declared type, NOT NULL and default, in order.
+std::string columns(SQLite::Database& db) {
+  std::string out;
+  SQLite::Statement objects(db, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                                "ORDER BY name");
+  while (objects.executeStep()) {
+    const std::string name = objects.getColumn(0).getString();
+    SQLite::Statement info(db, "PRAGMA table_info(\"" + name + "\")");
+    while (info.executeStep())
+      out += name + "." + info.getColumn(1).getString() + " " + info.getColumn(2).getString() +
+             (info.getColumn(3).getInt() ? " NOT NULL" : "") + " default " +
+             (info.getColumn(4).isNull() ? "none" : info.getColumn(4).getString()) + "\n";
   }
+  return out;
+}
+
+int row_count(SQLite::Database& db, const std::string& table) {
+  return db.execAndGet("SELECT count(*) FROM " + table).getInt();
+}
+
+TEST(ResultsDb, VersionOneFileIsMigratedInPlaceLosingNothing) {
+  const auto path = temp_db();
+  test::make_v1_database(path);
+  const std::vector<std::string> tables = {"meta",   "runs",   "run_sessions", "architectures",
+                                           "proxies", "scores", "passes",       "ground_truth"};
+  std::map<std::string, int> before;
+  {
+    // A reader that must not write (merge inputs) sees version 1 and leaves it so.
+    int version = 0;
+    SQLite::Database ro = open_results_read_only(path, &version);
+    EXPECT_EQ(version, 1);
+    for (const auto& t : tables) before[t] = row_count(ro, t);
+  }
+  {
+    SQLite::Database raw(path, SQLite::OPEN_READONLY);
+    EXPECT_EQ(raw.execAndGet("PRAGMA user_version").getInt(), 1);
+  }
+
+  ResultsDb db(path);
+  EXPECT_EQ(db.sql().execAndGet("PRAGMA user_version").getInt(), 2);
+  EXPECT_EQ(db.sql().execAndGet("PRAGMA integrity_check").getString(), "ok");
+  for (const auto& t : tables) EXPECT_EQ(row_count(db.sql(), t), before[t]) << t;
+  EXPECT_EQ(db.sql().execAndGet("SELECT value FROM meta WHERE key = 'created_at'").getString(),
+            "2024-01-01T00:00:00.000Z");
+  // Same columns as a file created at version 2.
+  const auto fresh_path = temp_db();
+  {
+    ResultsDb fresh(fresh_path);
+    EXPECT_EQ(columns(db.sql()), columns(fresh.sql()));
+  }
+  // The old rows read as computed at initialisation, through the view too.
+  SQLite::Statement view(db.sql(), "SELECT arch_index, proxy, value, status, seconds, run_id, "
+                                   "train_epochs FROM proxy_scores ORDER BY proxy");
+  ASSERT_TRUE(view.executeStep());
+  EXPECT_EQ(view.getColumn(0).getInt(), 5);
+  EXPECT_EQ(view.getColumn(1).getString(), "p1");
+  EXPECT_EQ(view.getColumn(2).getDouble(), 1.5);
+  EXPECT_EQ(view.getColumn(4).getDouble(), 0.75);
+  EXPECT_EQ(view.getColumn(6).getInt(), 0);
+  ASSERT_TRUE(view.executeStep());
+  EXPECT_EQ(view.getColumn(1).getString(), "p2");
+  EXPECT_EQ(view.getColumn(3).getString(), "failed");
+  EXPECT_EQ(view.getColumn(6).getInt(), 0);
+  EXPECT_FALSE(view.executeStep());
+
+  // The migrated file works as a version-2 one: the old definitions match with 0 epochs, a
+  // trained proxy is added, a changed epoch count is refused, the run resumes.
+  const auto ids = db.ensure_proxies({proxy("p1", 1, "k=1"), proxy("p1_trained_2", 1, "", 2)});
+  EXPECT_EQ(ids.at("p1"), 1);
+  EXPECT_THROW(db.ensure_proxies({proxy("p2", -1, "", 3)}), Error);
+  EXPECT_EQ(db.find_or_create_run(sample_run("v1-run")), 1);
+  EXPECT_EQ(db.sql().execAndGet("SELECT train_epochs FROM proxies WHERE name = 'p1_trained_2'")
+                .getInt(),
+            2);
+
+  // Opening again finds version 2 and changes nothing.
+  const std::string schema_before =
+      db.sql().execAndGet("SELECT group_concat(sql, ';') FROM sqlite_master").getString();
+  ResultsDb again(path);
+  EXPECT_EQ(again.sql().execAndGet("SELECT group_concat(sql, ';') FROM sqlite_master").getString(),
+            schema_before);
+  EXPECT_EQ(row_count(again.sql(), "proxies"), 3);
+}
+
+TEST(ResultsDb, NewerSchemaIsRefusedByNameAndLeftUntouched) {
+  const auto path = temp_db();
+  { ResultsDb db(path); }
+  {
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+    raw.exec("PRAGMA user_version = 99");
+  }
+  expect_open_error(path, "schema version 99");
+  expect_open_error(path, path);
+  try {
+    (void)open_results_read_only(path);
+    FAIL() << "read-only open accepted version 99";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("schema version 99"), std::string::npos) << e.what();
+  }
+  SQLite::Database raw(path, SQLite::OPEN_READONLY);
+  EXPECT_EQ(raw.execAndGet("PRAGMA user_version").getInt(), 99);
 }
 
 TEST(ResultsDb, ForeignOrOldFilesAreNamedAndLeftUntouched) {

@@ -14,10 +14,12 @@
 #include <set>
 #include <tuple>
 
+#include "benchmarks_db/results_db.h"
 #include "suite/arch_selection.h"
 #include "suite/errors.h"
 #include "suite/local_jobs.h"
 #include "tests/cli_support.h"
+#include "tests/schema_v1_fixture.h"
 #include "tests/test_support.h"
 
 namespace {
@@ -272,6 +274,78 @@ TEST_F(ShardMerge, JobsTwoIntoOneDatabaseEqualsTheSingleProcessSweep) {
   ASSERT_EQ(run_to_end(with(sweep_args(db), {"--jobs", "2"}), path("jobs2.log")), 0);
   EXPECT_NE(slurp(path("jobs2.log")).find("0 scored now"), std::string::npos);
   EXPECT_EQ(scores(db), scores(single()));
+}
+
+// A version-2 shard of the run of make_v1_database: p1 again (0 epochs, as in version 1) on a new
+// architecture, and a proxy after `trained_epochs` epochs of training.
+void make_v2_shard(const std::string& path, const std::string& trained_name, int trained_epochs) {
+  nbz::db::ResultsDb db(path);
+  const auto archs =
+      db.ensure_architectures("nb201", {{5, "arch-five", "k5"}, {6, "arch-six", "k6"}});
+  nbz::db::ProxyRow p1{"p1", 1, "test", "score", "build", "k=1", "a test proxy"};
+  nbz::db::ProxyRow trained{trained_name, 1, "test", "score", "build", "", "after training"};
+  trained.train_epochs = trained_epochs;
+  const auto proxies = db.ensure_proxies({p1, trained});
+  nbz::db::RunRecord run;
+  run.config_key = "v1-run";
+  run.space = "nb201";
+  run.dataset = "cifar10";
+  run.seed = 7;
+  const auto run_id = db.find_or_create_run(run);
+  const auto session = db.begin_session(run_id, "nasbench sweep v2", "host2", "v2");
+  std::vector<nbz::db::ScoreRow> rows(2);
+  rows[0].proxy_id = proxies.at("p1");
+  rows[1].proxy_id = proxies.at(trained_name);
+  rows[0].ok = rows[1].ok = true;
+  rows[0].value = 2.5;
+  rows[1].value = 0.25;
+  db.store_arch_result(run_id, session, archs.at(6), rows, {});
+  db.end_session(session, "completed");
+}
+
+TEST(MergeSchemaVersions, VersionOneAndTwoInputsMergeIntoVersionTwo) {
+  const std::string dir = temp_dir();
+  const std::string v1 = dir + "/v1.sqlite", v2 = dir + "/v2.sqlite";
+  make_v1_database(v1);
+  make_v2_shard(v2, "p1_trained_1", 1);
+  const std::string v1_before = dump(v1), v2_before = dump(v2);
+
+  const std::string out = dir + "/merged.sqlite";
+  ASSERT_EQ(merge(out, {v1, v2}, dir + "/m.log"), 0) << slurp(dir + "/m.log");
+  EXPECT_EQ(count(out, "PRAGMA user_version"), 2);
+  EXPECT_EQ(count(out, "SELECT count(*) FROM runs"), 1);
+  EXPECT_EQ(count(out, "SELECT count(*) FROM scores"), 4);
+  EXPECT_EQ(count(out, "SELECT count(*) FROM proxy_scores WHERE train_epochs = 0"), 3);
+  EXPECT_EQ(count(out, "SELECT train_epochs FROM proxy_scores WHERE proxy = 'p1_trained_1'"), 1);
+  EXPECT_EQ(count(out, "SELECT count(*) FROM proxies WHERE name = 'p2' AND train_epochs = 0"), 1);
+  EXPECT_EQ(integrity(out), "ok");
+  // Inputs are only read: the version-1 file stays version 1.
+  EXPECT_EQ(dump(v1), v1_before);
+  EXPECT_EQ(dump(v2), v2_before);
+  EXPECT_EQ(count(v1, "PRAGMA user_version"), 1);
+
+  // A shard that computed p2 after 2 epochs, where version 1 has it at initialisation.
+  const std::string bad = dir + "/bad.sqlite";
+  make_v2_shard(bad, "p2", 2);
+  {
+    SQLite::Database b(bad, SQLite::OPEN_READWRITE);
+    b.exec("UPDATE proxies SET sign = -1, parameters = '', description = 'another test proxy' "
+           "WHERE name = 'p2'");
+  }
+  const std::string before = dump(out);
+  EXPECT_EQ(merge(out, {bad}, dir + "/bad.log"), 2);
+  const std::string log = slurp(dir + "/bad.log");
+  EXPECT_NE(log.find("proxy 'p2'"), std::string::npos) << log;
+  EXPECT_NE(log.find("0 training epochs in '" + out + "'"), std::string::npos) << log;
+  EXPECT_NE(log.find("2 training epochs in '" + bad + "'"), std::string::npos) << log;
+  EXPECT_EQ(dump(out), before);
+
+  // A version-1 output is migrated and then extended.
+  const std::string old_out = dir + "/old_out.sqlite";
+  make_v1_database(old_out);
+  ASSERT_EQ(merge(old_out, {v2}, dir + "/o.log"), 0) << slurp(dir + "/o.log");
+  EXPECT_EQ(count(old_out, "PRAGMA user_version"), 2);
+  EXPECT_EQ(count(old_out, "SELECT count(*) FROM proxy_scores"), 4);
 }
 
 TEST(SweepJobs, FailingChildrenAreReportedAndFailTheSweep) {

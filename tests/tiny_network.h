@@ -17,16 +17,25 @@ class TinyNetworkImpl : public SearchNetworkImpl {
   }
   torch::Tensor features(const torch::Tensor& x, const ForwardContext& ctx) override {
     auto h = conv1->forward(x);
-    if (ctx.taps) ctx.taps->weighted_output(conv1->weight, h);
-    if (ctx.batchnorm) h = bn1->forward(h);
-    h = tapped_relu(h, ctx);
-    h = conv2->forward(h);
-    if (ctx.taps) ctx.taps->weighted_output(conv2->weight, h);
+    if (ctx.taps) {
+      ctx.taps->weighted_output(conv1->weight, h);
+      ctx.taps->conv2d_io(*conv1, x, h);
+    }
+    if (ctx.batchnorm) h = ctx.per_sample_batchnorm ? per_sample_batchnorm(*bn1, h) : bn1->forward(h);
+    auto a = tapped_relu(h, ctx);
+    h = conv2->forward(a);
+    if (ctx.taps) {
+      ctx.taps->weighted_output(conv2->weight, h);
+      ctx.taps->conv2d_io(*conv2, a, h);
+    }
     return tapped_relu(h, ctx);
   }
   torch::Tensor classify(const torch::Tensor& pooled, const ForwardContext& ctx) override {
     auto y = fc->forward(pooled);
-    if (ctx.taps) ctx.taps->weighted_output(fc->weight, y);
+    if (ctx.taps) {
+      ctx.taps->weighted_output(fc->weight, y);
+      ctx.taps->linear_io(*fc, pooled, y);
+    }
     return y;
   }
 

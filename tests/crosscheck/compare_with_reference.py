@@ -25,8 +25,12 @@ OPTIONAL_REL_TOL = {"plain": 1e-3, "grasp": 1e-3, "fisher": 1e-4, "epe_nas": 1e-
                     "meco": 1e-4, "zico": 1e-3, "gradsign": 1e-4}
 # The NTK family costs 64 backward passes per architecture on each side: compared only with
 # NBZ_CROSSCHECK_NTK=1 (its own ctest, on the architectures named by NBZ_CROSSCHECK_ARCHS).
+# gradalign*_b1: the C++ side takes the batch-1 fast path (one forward with per-sample BatchNorm),
+# the reference loops over batch-1 forwards; float32 batch-1 gradients are sensitive to summation
+# order (docs/decisions.md, "GradAlign"), hence the looser tolerance.
 NTK_REL_TOL = {"ntk_cond": 1e-4, "ntk_trace": 1e-5, "ntk_fro": 1e-5, "ntk_mean": 1e-5,
-               "ntk_lambda_min": 1e-4, "lga": 1e-5, "gradalign": 1e-5, "gradalign_gram": 1e-4}
+               "ntk_lambda_min": 1e-4, "lga": 1e-5, "gradalign": 1e-5, "gradalign_gram": 1e-4,
+               "gradalign_b1": 1e-3, "gradalign_gram_b1": 1e-3}
 if os.environ.get("NBZ_CROSSCHECK_NTK", "") not in ("", "0"):
     REL_TOL = {"params": 0}
     OPTIONAL_REL_TOL = NTK_REL_TOL

@@ -1,6 +1,7 @@
 """Second half of the plain-PyTorch NAS-Bench-201 cross-check: the proxies plain, grasp, fisher,
 epe_nas, zen, meco, zico, gradsign, the NTK family (ntk_cond, ntk_trace, ntk_fro, ntk_mean,
-ntk_lambda_min, lga) and gradalign / gradalign_gram.
+ntk_lambda_min, lga) and gradalign / gradalign_gram (+ their batch-1 variants gradalign_b1 /
+gradalign_gram_b1).
 
 Imported by nb201_reference.py (which owns the network, the data and the CLI). Every function
 takes its own freshly deep-copied, never-run network. Written from the specification
@@ -460,6 +461,30 @@ def compute_ntk(net, x, y):
     return proxies, extras
 
 
+def _gradalign_scores(rows, suffix=""):
+    """u_i = g_i / ||g_i||; m = mean_i u_i; gradalign = mean_i cos(u_i, m); gradalign_gram =
+    log|det G|, G = U U^T (float64, slogdet; sign in extras). rows: list of float32 g_i."""
+    g = torch.stack(rows).double()
+    del rows
+    norms = torch.linalg.norm(g, dim=1)
+    u = g / norms[:, None]
+    del g
+    m = u.mean(dim=0)
+    cos = (u @ m) / (torch.linalg.norm(u, dim=1) * torch.linalg.norm(m))
+    gram = u @ u.t()
+    try:
+        sign, logabsdet = torch.linalg.slogdet(gram)
+        sign, logabsdet = _f(sign), _f(logabsdet)
+        if math.isnan(logabsdet):
+            sign = float("nan")
+    except Exception as e:
+        print("gradalign_gram%s: %s" % (suffix, e), file=sys.stderr)
+        sign, logabsdet = float("nan"), float("nan")
+    return ({"gradalign" + suffix: _f(cos.mean()), "gradalign_gram" + suffix: logabsdet},
+            {"gradalign_gram%s_sign" % suffix: sign,
+             "gradalign%s_min_grad_norm" % suffix: _f(norms.min())})
+
+
 def compute_gradalign(net, x, y):
     """GradAlign (Li & Guo 2024), docs/proxies.md section 4: per-sample LOSS gradients from ONE
     batched train-mode forward: loss_i = CE of sample i's logits (logits[i:i+1], y[i:i+1]),
@@ -476,21 +501,20 @@ def compute_gradalign(net, x, y):
         gs = torch.autograd.grad(loss_i, weights, retain_graph=True, allow_unused=True)
         rows.append(torch.cat([(g if g is not None else torch.zeros_like(w)).reshape(-1)
                                for g, w in zip(gs, weights)]))
-    g = torch.stack(rows).double()
-    del rows
-    norms = torch.linalg.norm(g, dim=1)
-    u = g / norms[:, None]
-    del g
-    m = u.mean(dim=0)
-    cos = (u @ m) / (torch.linalg.norm(u, dim=1) * torch.linalg.norm(m))
-    gram = u @ u.t()
-    try:
-        sign, logabsdet = torch.linalg.slogdet(gram)
-        sign, logabsdet = _f(sign), _f(logabsdet)
-        if math.isnan(logabsdet):
-            sign = float("nan")
-    except Exception as e:
-        print("gradalign_gram: %s" % e, file=sys.stderr)
-        sign, logabsdet = float("nan"), float("nan")
-    return ({"gradalign": _f(cos.mean()), "gradalign_gram": logabsdet},
-            {"gradalign_gram_sign": sign, "gradalign_min_grad_norm": _f(norms.min())})
+    return _gradalign_scores(rows)
+
+
+def compute_gradalign_b1(net, x, y):
+    """The batch-1 variant (gradalign_b1, gradalign_gram_b1): as GradSign's reference loop, each
+    sample forwarded ALONE in train mode (BatchNorm statistics of that sample), CE, gradient over
+    the Conv/Linear weights; then the same scores as compute_gradalign."""
+    net.train()
+    net.zero_grad()
+    weights = [m.weight for m in weighted_layers(net)]
+    rows = []
+    for i in range(x.shape[0]):
+        loss_i = F.cross_entropy(net(x[i:i + 1]), y[i:i + 1])
+        gs = torch.autograd.grad(loss_i, weights, allow_unused=True)
+        rows.append(torch.cat([(g if g is not None else torch.zeros_like(w)).reshape(-1)
+                               for g, w in zip(gs, weights)]))
+    return _gradalign_scores(rows, "_b1")

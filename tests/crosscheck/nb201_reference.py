@@ -3,7 +3,8 @@
 zero-cost proxies params, flops, l2_norm, grad_norm, snip, synflow (+ log),
 naswot and jacob_cov; plain, grasp, fisher, epe_nas, zen, meco, zico, gradsign,
 the NTK family (ntk_cond, ntk_trace, ntk_fro, ntk_mean, ntk_lambda_min, lga) and
-gradalign / gradalign_gram come from the sibling module nb201_more_proxies.py.
+gradalign / gradalign_gram (+ gradalign_b1 / gradalign_gram_b1) come from the sibling module
+nb201_more_proxies.py.
 
 Used as a cross-check for the C++/LibTorch implementation: both sides build
 the network from torch.manual_seed(seed) with the same module construction
@@ -488,6 +489,8 @@ PROXY_GROUPS = [
      lambda fresh, x, y, ctx: more.compute_ntk(fresh(), x, y)),
     ("gradalign", ("gradalign", "gradalign_gram"),
      lambda fresh, x, y, ctx: more.compute_gradalign(fresh(), x, y)),
+    ("gradalign_b1", ("gradalign_b1", "gradalign_gram_b1"),
+     lambda fresh, x, y, ctx: more.compute_gradalign_b1(fresh(), x, y)),
 ]
 ALL_PROXIES = [name for _, names, _ in PROXY_GROUPS for name in names]
 
