@@ -52,13 +52,6 @@ ProxyFn proxy_function(const std::string& name) {
   return it->second;
 }
 
-std::string describe(const std::exception& e) {
-  // c10::Error messages carry a C++ backtrace after the first line; the first line is the reason.
-  std::string what = e.what();
-  const auto nl = what.find('\n');
-  return nl == std::string::npos ? what : what.substr(0, nl);
-}
-
 std::vector<Pass> prerequisites(Pass pass) {
   switch (pass) {
     case Pass::Build:
@@ -136,6 +129,13 @@ class TimedTaps : public ForwardTaps {
 
 }  // namespace
 
+std::string failure_reason(const std::exception& e) {
+  // c10::Error messages carry a C++ backtrace after the first line; the first line is the reason.
+  std::string what = e.what();
+  const auto nl = what.find('\n');
+  return nl == std::string::npos ? what : what.substr(0, nl);
+}
+
 ArchScores score_architecture(const EngineInput& input,
                               const std::vector<const ProxyInfo*>& proxies) {
   ArchScores result;
@@ -170,7 +170,7 @@ ArchScores score_architecture(const EngineInput& input,
         body();
       } catch (const std::exception& e) {
         outcome.ok = false;
-        outcome.failure = std::string("pass ") + pass_name(pass) + " failed: " + describe(e);
+        outcome.failure = std::string("pass ") + pass_name(pass) + " failed: " + failure_reason(e);
       }
       outcome.seconds = watch.seconds();
     }
@@ -331,7 +331,7 @@ ArchScores score_architecture(const EngineInput& input,
                                                             : out.value > 0 ? "inf" : "-inf");
         }
       } catch (const std::exception& e) {
-        out.failure = "proxy failed: " + describe(e);
+        out.failure = "proxy failed: " + failure_reason(e);
       }
       out.own_seconds = watch.seconds() + taps.seconds_of(p->name);
     }

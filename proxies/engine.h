@@ -52,6 +52,10 @@ struct ArchScores {
   std::vector<PassOutcome> passes;    // in the order run
 };
 
+// The first line of an exception's message: the reason stored in a failed row (c10::Error
+// appends a backtrace after it).
+std::string failure_reason(const std::exception& e);
+
 ArchScores score_architecture(const EngineInput& input,
                               const std::vector<const ProxyInfo*>& proxies);
 

@@ -10,13 +10,6 @@
 namespace nbz {
 namespace {
 
-std::string first_line(const std::exception& e) {
-  // c10::Error messages carry a C++ backtrace after the first line; the first line is the reason.
-  std::string what = e.what();
-  const auto nl = what.find('\n');
-  return nl == std::string::npos ? what : what.substr(0, nl);
-}
-
 bool is_training_metric(const ProxyInfo& p) {
   return p.base_name == "train_loss" || p.base_name == "train_acc";
 }
@@ -64,7 +57,7 @@ EvolutionScores score_after_training(const EngineInput& input, const ImageSet& t
       network = input.make_network();
       network->to(input.device);
     } catch (const std::exception& e) {
-      failure = "pass build_for_training failed: " + first_line(e);
+      failure = "pass build_for_training failed: " + failure_reason(e);
       build.ok = false;
       build.failure = failure;
     }
@@ -87,7 +80,7 @@ EvolutionScores score_after_training(const EngineInput& input, const ImageSet& t
       try {
         metrics = trainer->train_epoch();
       } catch (const std::exception& e) {
-        failure = "training failed in epoch " + std::to_string(epoch) + ": " + first_line(e);
+        failure = "training failed in epoch " + std::to_string(epoch) + ": " + failure_reason(e);
       }
       train.seconds = watch.seconds();
     }
