@@ -430,8 +430,8 @@ int run(int argc, char** argv) {
       minibatch_tensors(make_minibatch(train, setup.batch_indices, kCifar10Normalisation, 32));
   setup.linear_region_inputs = linear_region_crops(train, o.seed);
   // The sweep's NNGP split with its defaults, so that nngp costs what it costs in a sweep.
-  setup.nngp = prepare_nngp_split(o.data_dir, "cifar10-exact-4k", setup.nngp_options.n_train,
-                                  setup.nngp_options.n_val, o.seed, 32, 10, nullptr);
+  setup.nngp = prepare_nngp_split(train, "cifar10-exact-4k", setup.nngp_options.n_train,
+                                  setup.nngp_options.n_val, o.seed, 32, 10);
   setup.archs = choose_architectures(o);
   g_setup = &setup;
 

@@ -47,7 +47,9 @@ std::vector<RunReport> correlation_report(db::ResultsDb& db) {
   SQLite::Statement runs(sql,
                          "SELECT run_id, space, dataset, num_classes, input_size, seed, batch_size, "
                          "device, device_name, threads, blas, torch_version, code_version, host, "
-                         "images, started_at, coalesce(ended_at, 'not ended') FROM runs ORDER BY run_id");
+                         "images, started_at, coalesce(ended_at, 'not ended') FROM runs "
+                         // import-bench's timing runs: see the timing table of `report --out`.
+                         "WHERE config_key NOT LIKE 'timing;%' ORDER BY run_id");
   while (runs.executeStep()) {
     RunReport r;
     r.run_id = runs.getColumn(0).getInt64();

@@ -26,6 +26,9 @@ struct RunInfo {
 
   // The minibatch was CIFAR-10 images standing in for this run's dataset (runs.images).
   bool surrogate() const { return images.rfind("SURROGATE:", 0) == 0; }
+  // Imported by `nasbench import-bench` from a benchmark JSON: seconds of each proxy on a few fixed
+  // architectures. It belongs in the timing tables; its handful of values says nothing about ranking.
+  bool timing_only() const { return config_key.rfind("timing;", 0) == 0; }
   // "run 2 (cifar100, seed 0, cpu)"
   std::string label() const;
 };

@@ -86,7 +86,8 @@ std::vector<const RunData*> runs_of(const ReportData& data, const std::string& s
                                     const std::string& dataset = "") {
   std::vector<const RunData*> out;
   for (const auto& r : data.runs)
-    if (r.info.space == space && (dataset.empty() || r.info.dataset == dataset))
+    if (r.info.space == space && !r.info.timing_only() &&
+        (dataset.empty() || r.info.dataset == dataset))
       out.push_back(&r);
   return out;
 }
@@ -497,7 +498,7 @@ std::vector<Table> seed_tables(const ReportData& data, const std::string& space,
   std::vector<std::vector<const RunData*>*> order;
   for (const auto& r : data.runs) {
     const auto& i = r.info;
-    if (i.space != space) continue;
+    if (i.space != space || i.timing_only()) continue;
     auto& g = groups[{i.space, i.dataset, i.images, i.batch_size, i.device, i.device_name,
                       i.threads, i.blas, i.torch_version}];
     if (g.empty()) order.push_back(&g);

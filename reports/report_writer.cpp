@@ -124,7 +124,7 @@ ReportBundle build_report(const ReportData& data, const ReportOptions& options,
       b.tables.push_back({"proxy-corr", space,
                           proxy_correlation_table(data, *primary, parse_arch_set(options.set))});
     for (const auto& run : data.runs) {
-      if (run.info.space != space) continue;
+      if (run.info.space != space || run.info.timing_only()) continue;
       if (wanted("correlations")) {
         if (auto t = correlations_table(data, run, options))
           b.tables.push_back({"correlations", space, std::move(*t)});
@@ -211,7 +211,7 @@ std::string html_page(const ReportData& data, const ReportBundle& bundle,
     sections.push_back(paper);
     Section detail{"correlations_" + space, space + ": correlations per run", ""};
     for (const auto& run : data.runs) {
-      if (run.info.space != space) continue;
+      if (run.info.space != space || run.info.timing_only()) continue;
       detail.body += "<h3>" + html_escape(run.info.label()) + "</h3>\n";
       for (const auto& e : bundle.tables)
         if (e.kind == "correlations" &&

@@ -54,7 +54,7 @@ void add_compute_options(ArgParser& args) {
                          "cifar10 only)", "cifar10")
       .option("data", "shared data folder", NBZ_DEFAULT_DATA_DIR)
       .option("device", "cpu | cuda | cuda:N", "cpu")
-      .option("threads", "intra-op threads (0 = all cores)", "0")
+      .option("threads", "intra-op threads per process (0 = all cores, split between --jobs)", "0")
       .option("nngp-train", "NNGP training images", "1000")
       .option("nngp-val", "NNGP validation images (from the training split)", "500")
       .option("nngp-members", "NNGP: randomly initialised networks per kernel (M)", "4")
@@ -162,7 +162,8 @@ int cmd_sweep(const std::vector<std::string>& argv, const std::string& command_l
                        "space-sample:N[:SEED] | hashes:FILE (README)", "all")
       .option("shard", "K/N: only every N-th selected architecture, starting at the K-th")
       .option("jobs", "J > 1: J local processes, process k sweeping shard k/J of the selection "
-                      "(of --shard K/N: shard K+(k-1)N of N*J), threads split between them", "1")
+                      "(of --shard K/N: shard K+(k-1)N of N*J); with --threads 0 the cores are split between "
+                      "them, else each process gets --threads", "1")
       .option("db", "results database file", "", true)
       .flag("no-progress-bar", "periodic progress lines even on a terminal");
   if (!args.parse(argv)) {
@@ -250,14 +251,6 @@ int cmd_import_bench(const std::vector<std::string>& argv, const std::string& co
             << " with a failed value), " << s.floors << " floors, " << s.sets
             << " whole-set timings; "
             << s.rows_inserted << " score rows added\n";
-  const int other_runs =
-      database.sql()
-          .execAndGet("SELECT count(*) FROM runs WHERE config_key NOT LIKE 'timing;%'")
-          .getInt();
-  if (other_runs > 0)
-    std::cerr << "nasbench import-bench: note: " << args.str("db") << " also holds " << other_runs
-              << " sweep runs; `nasbench report` lists timing runs beside them (their values "
-                 "are seconds): a separate file for timings keeps reports clean\n";
   return 0;
 }
 

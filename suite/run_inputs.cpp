@@ -1,6 +1,5 @@
 #include "suite/run_inputs.h"
 
-#include "datasets/training_images.h"
 #include "suite/errors.h"
 #include "suite/rng.h"
 
@@ -20,18 +19,16 @@ torch::Tensor linear_region_crops(const ImageSet& train, std::uint64_t seed) {
   return torch::from_blob(crops.data(), {3000, 1, 3, 3}, torch::kFloat32).clone();
 }
 
-std::unique_ptr<NngpData> prepare_nngp_split(const std::string& data_dir,
-                                             const std::string& image_set, int n_train, int n_val,
-                                             std::uint64_t seed, int input_size, int num_classes,
-                                             std::string* description) {
+std::unique_ptr<NngpData> prepare_nngp_split(const ImageSet& set, const std::string& set_name,
+                                             int n_train, int n_val, std::uint64_t seed,
+                                             int input_size, int num_classes) {
   if (n_train < 2 || n_val < 1)
     throw Error("NNGP split needs --nngp-train >= 2 and --nngp-val >= 1 (got " +
                 std::to_string(n_train) + ", " + std::to_string(n_val) + ")");
-  const ImageSet set = load_training_images(data_dir, image_set);
   const std::int64_t need = n_train + n_val;
   if (need > set.size())
     throw Error("--nngp-train + --nngp-val = " + std::to_string(need) + " exceeds the " +
-                std::to_string(set.size()) + " images of " + image_set);
+                std::to_string(set.size()) + " images of " + set_name);
   const auto order = sample_without_replacement(set.size(), need, seed ^ 0x6E6E67702D73706CULL);
   std::vector<std::int64_t> train(order.begin(), order.begin() + n_train);
   std::vector<std::int64_t> val(order.end() - n_val, order.end());
@@ -46,7 +43,6 @@ std::unique_ptr<NngpData> prepare_nngp_split(const std::string& data_dir,
   data->bn_images =
       minibatch_tensors(make_minibatch(set, bn_batch, kCifar10Normalisation, input_size)).first;
   data->num_classes = num_classes;
-  if (description) *description = set.description;
   return data;
 }
 

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -15,10 +16,10 @@
 #include "benchmarks_db/truth_import.h"
 #include "datasets/checksums.h"
 #include "datasets/cifar10.h"
+#include "datasets/training_images.h"
 #include "proxies/catalog.h"
 #include "proxies/engine.h"
 #include "proxies/ntk_evolution.h"
-#include "datasets/training_images.h"
 #include "suite/arch_selection.h"
 #include "suite/errors.h"
 #include "suite/nb101_network.h"
@@ -163,7 +164,7 @@ struct SweepSetup {
   std::unique_ptr<NngpData> nngp;  // only when an nngp proxy is requested
   torch::Tensor linear_region_inputs;
   std::string nngp_description;
-  std::unique_ptr<ImageSet> training_images;  // only when a _trained_<k> proxy is requested
+  std::shared_ptr<const ImageSet> training_images;  // only when a _trained_<k> proxy is requested
 };
 
 bool is_trained(const ProxyInfo* p) { return p->train_epochs > 0; }
@@ -173,7 +174,14 @@ SweepSetup prepare(const SweepOptions& o) {
   SweepSetup s{configure_torch(o.device, o.threads), host_info(), dataset_spec(o.dataset),
                {}, {}, {}, {}, expand_train_epochs(resolve_proxy_list(o.proxies), o.train_epochs)};
   s.space = load_space(o.space, o.data_dir);
-  const ImageSet train = load_cifar10_train(o.data_dir);
+  // The minibatch, the NNGP split and training may all draw on the same set: read each file once.
+  std::map<std::string, std::shared_ptr<const ImageSet>> loaded_sets;
+  const auto image_set = [&](const std::string& name) {
+    auto& slot = loaded_sets[name];
+    if (!slot) slot = std::make_shared<const ImageSet>(load_training_images(o.data_dir, name));
+    return slot;
+  };
+  const ImageSet& train = *image_set("cifar10-exact-4k");
   const int batch_size = o.batch_size > 0 ? o.batch_size : default_batch_size(o.space);
   std::vector<std::int64_t> indices =
       o.batch_indices.empty() ? minibatch_indices(train.size(), batch_size, o.seed)
@@ -184,9 +192,12 @@ SweepSetup prepare(const SweepOptions& o) {
                                       [](const ProxyInfo* p) { return p->family == "nngp"; });
   if (o.nngp_members < 1)
     throw Error("--nngp-members " + std::to_string(o.nngp_members) + " must be >= 1");
-  if (wants_nngp)
-    s.nngp = prepare_nngp_split(o.data_dir, o.nngp_images, o.nngp_train, o.nngp_val, o.seed,
-                                s.dataset.input_size, s.dataset.num_classes, &s.nngp_description);
+  if (wants_nngp) {
+    const ImageSet& set = *image_set(o.nngp_images);
+    s.nngp = prepare_nngp_split(set, o.nngp_images, o.nngp_train, o.nngp_val, o.seed,
+                                s.dataset.input_size, s.dataset.num_classes);
+    s.nngp_description = set.description;
+  }
   s.linear_region_inputs = linear_region_crops(train, o.seed);
   if (std::any_of(s.proxies.begin(), s.proxies.end(), is_trained)) {
     // The trainer crops and flips at the images' own size; a 16 px surrogate would need a
@@ -194,7 +205,7 @@ SweepSetup prepare(const SweepOptions& o) {
     if (s.dataset.input_size != 32)
       throw Error("--train-epochs: training is defined for 32 px inputs; --dataset '" +
                   o.dataset + "' uses " + std::to_string(s.dataset.input_size) + " px");
-    s.training_images = std::make_unique<ImageSet>(load_training_images(o.data_dir, o.train_images));
+    s.training_images = image_set(o.train_images);
   }
   return s;
 }

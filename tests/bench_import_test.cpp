@@ -10,6 +10,10 @@
 
 #include <fstream>
 
+#include "reports/correlation_report.h"
+#include "reports/report_data.h"
+#include "reports/report_tables.h"
+#include "reports/report_writer.h"
 #include "suite/errors.h"
 
 namespace nbz::db {
@@ -138,6 +142,30 @@ TEST(BenchImport, StoresOneTimingRunWithMediansFailuresFloorsAndSets) {
   EXPECT_EQ(again.run_id, s.run_id);
   EXPECT_EQ(again.rows_inserted, 0);
   EXPECT_EQ(sql.execAndGet("SELECT count(*) FROM scores").getInt(), 3);
+}
+
+// A timing run's values are seconds on a few fixed architectures: the timing table uses them, while
+// no correlation table treats them as a ranking.
+TEST(BenchImport, ReportsKeepTimingRunsOutOfCorrelations) {
+  const std::string dir = temp_dir();
+  ResultsDb db(dir + "/timing.sqlite");
+  (void)import_benchmark_json(db, write(dir + "/bench.json", bench_json()), "import");
+  EXPECT_TRUE(report::correlation_report(db).empty());
+
+  const auto data = report::load_report_data(db);
+  ASSERT_EQ(data.runs.size(), 1u);
+  EXPECT_TRUE(data.runs[0].info.timing_only());
+  const auto groups = report::timing_groups(data, "nb201");
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].runs.size(), 1u);
+  const auto bundle = report::build_report(data, report::ReportOptions{}, {}, false);
+  int timing_tables = 0;
+  for (const auto& e : bundle.tables) {
+    EXPECT_NE(e.kind, "correlations") << e.table.id;
+    EXPECT_NE(e.kind, "seeds") << e.table.id;
+    timing_tables += e.kind == "timing";
+  }
+  EXPECT_GE(timing_tables, 1);
 }
 
 TEST(BenchImport, MalformedOrForeignJsonIsAnErrorNamingTheFile) {

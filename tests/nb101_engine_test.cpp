@@ -30,9 +30,7 @@ TEST(Nb101Engine, FactoryNngpAndLinearRegionsAsTheSweepRunsThem) {
   in.seed = 0;
   std::tie(in.images, in.labels) =
       minibatch_tensors(make_minibatch(train, minibatch_indices(train.size(), 4, 0)));
-  std::string description;
-  const auto nngp = prepare_nngp_split(test::data_dir(), "cifar10-exact-4k", 16, 8, 0, 32, 10,
-                                       &description);
+  const auto nngp = prepare_nngp_split(train, "cifar10-exact-4k", 16, 8, 0, 32, 10);
   in.nngp_data = nngp.get();
   in.nngp.n_train = 16;
   in.nngp.n_val = 8;
