@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "proxies/engine.h"
 #include "suite/errors.h"
 
 namespace nbz::bench {
@@ -27,7 +28,7 @@ BarePreparation prepare_bare_passes(const std::set<Pass>& passes, const BareInpu
   if (passes.count(Pass::Synflow)) {
     torch::manual_seed(input.seed);
     prepared.float64_network = input.make_network();
-    prepared.float64_network->to(torch::kFloat64);
+    prepared.float64_network->to(input.device, torch::kFloat64);
     prepared.float64_network->train();
   }
   return prepared;
@@ -43,6 +44,7 @@ BareCounts run_bare_passes(const std::set<Pass>& passes, const BareInput& input,
   if (has(Pass::Build)) {
     torch::manual_seed(input.seed);
     net = input.make_network();
+    net->to(input.device);
     ++count.builds;
   }
   auto network = [&]() -> SearchNetworkImpl& {
@@ -53,7 +55,7 @@ BareCounts run_bare_passes(const std::set<Pass>& passes, const BareInput& input,
   if (has(Pass::Batch1Forward)) {
     torch::NoGradGuard no_grad;
     network().eval();
-    network().forward(torch::zeros(shape_of_one(input.images)));
+    network().forward(torch::zeros(shape_of_one(input.images), input.images.options()));
     ++count.forwards;
     count.forward_samples += 1;
   }
@@ -128,7 +130,8 @@ BareCounts run_bare_passes(const std::set<Pass>& passes, const BareInput& input,
     auto& copy = *prepared.float64_network;
     ForwardContext ctx;
     ctx.batchnorm = false;
-    auto out = copy.forward(torch::ones(shape_of_one(input.images), torch::kFloat64), ctx);
+    auto out = copy.forward(
+        torch::ones(shape_of_one(input.images), input.images.options().dtype(torch::kFloat64)), ctx);
     backward(out.sum(), copy.weighted_layer_weights());
     ++count.forwards;
     ++count.backwards;
@@ -157,9 +160,10 @@ BareCounts run_bare_passes(const std::set<Pass>& passes, const BareInput& input,
     torch::NoGradGuard no_grad;
     torch::manual_seed(input.seed);
     SearchNetwork zen = input.make_network();
+    zen->to(input.device);
     ++count.builds;
     zen->train();
-    auto x = torch::randn(input.images.sizes());
+    auto x = torch::randn(input.images.sizes()).to(input.device);
     zen->features(x, {});
     zen->features(x, {});
     count.forwards += 2;
@@ -170,6 +174,7 @@ BareCounts run_bare_passes(const std::set<Pass>& passes, const BareInput& input,
     torch::NoGradGuard no_grad;
     torch::manual_seed(input.seed);
     SearchNetwork thin = input.make_thin_network();
+    thin->to(input.device);
     ++count.builds;
     thin->train();
     const auto& crops = input.linear_region_inputs;
@@ -188,21 +193,23 @@ BareCounts run_bare_passes(const std::set<Pass>& passes, const BareInput& input,
     torch::manual_seed(input.seed);
     for (int m = 0; m < input.nngp_members; ++m) {
       SearchNetwork member = input.make_network();
+      member->to(input.device);
       ++count.builds;
       member->train();
-      member->forward(data.bn_images);
+      member->forward(data.bn_images.to(input.device));
       ++count.forwards;
       count.forward_samples += data.bn_images.size(0);
       member->eval();
       for (const auto* images : {&data.train_images, &data.val_images})
         for (std::int64_t start = 0; start < images->size(0); start += kChunk) {
           const auto end = std::min(start + kChunk, images->size(0));
-          member->pooled_features(images->slice(0, start, end));
+          member->pooled_features(images->slice(0, start, end).to(input.device));
           ++count.forwards;
           count.forward_samples += end - start;
         }
     }
   }
+  wait_for_device(input.device);
   return count;
 }
 

@@ -50,8 +50,9 @@ struct BareInput {
   torch::Tensor linear_region_inputs;  // [N, 1, h, w]
   std::uint64_t seed = 0;
   torch::Tensor images, labels;  // the minibatch
-  const NngpData* nngp_data = nullptr;
+  const NngpData* nngp_data = nullptr;  // on the CPU; chunks go to `device` as the engine's do
   int nngp_members = 4;
+  torch::Device device = torch::kCPU;  // images, labels and crops are already there
 };
 
 // What one run of the floor did (the same every run).

@@ -22,7 +22,8 @@
 // the results as a timing run with full provenance.
 //
 // Own flags (besides --benchmark_*): --threads=N (intra-op threads, default 1), --data=DIR,
-// --seed=S (default 0), --batch=B (default 64), --nb101=0|1 (default 1).
+// --seed=S (default 0), --batch=B (default 64), --nb101=0|1 (default 1), --device=cpu|cuda|cuda:N
+// (default cpu; on CUDA every timed region ends by waiting for the device).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -63,6 +64,7 @@ struct Options {
   std::uint64_t seed = 0;
   int batch = 64;
   bool nb101 = true;
+  std::string device = "cpu";
 };
 
 // One architecture the benchmarks run on.
@@ -78,6 +80,7 @@ struct ArchCase {
 // Everything the benchmarks share, built once before they run.
 struct Setup {
   Options options;
+  torch::Device device = torch::kCPU;
   torch::Tensor images, labels;
   torch::Tensor linear_region_inputs;  // TE-NAS's crops, as suite/sweep.cpp draws them
   std::vector<std::int64_t> batch_indices;
@@ -143,6 +146,7 @@ EngineInput engine_input(const ArchCase& arch) {
   in.labels = g_setup->labels;
   in.nngp_data = g_setup->nngp.get();
   in.nngp = g_setup->nngp_options;
+  in.device = g_setup->device;
   return in;
 }
 
@@ -186,6 +190,11 @@ void floor_benchmark(benchmark::State& state, const ArchCase* arch, std::set<Pas
   input.labels = g_setup->labels;
   input.nngp_data = g_setup->nngp.get();
   input.nngp_members = g_setup->nngp_options.members;
+  input.device = g_setup->device;
+  input.images = input.images.to(input.device);
+  input.labels = input.labels.to(input.device);
+  if (input.linear_region_inputs.defined())
+    input.linear_region_inputs = input.linear_region_inputs.to(input.device);
   BareCounts counts;
   try {
     const BarePreparation prepared = prepare_bare_passes(passes, input);
@@ -203,11 +212,12 @@ void floor_benchmark(benchmark::State& state, const ArchCase* arch, std::set<Pas
 enum class PerSampleMethod { Batch1Fast, Batch1Loop, BatchedForward };
 
 void per_sample_benchmark(benchmark::State& state, const ArchCase* arch, PerSampleMethod method) {
-  const auto& images = g_setup->images;
-  const auto& labels = g_setup->labels;
+  const auto images = g_setup->images.to(g_setup->device);
+  const auto labels = g_setup->labels.to(g_setup->device);
   try {
     torch::manual_seed(g_setup->options.seed);
     SearchNetwork net = arch->make_network();
+    net->to(g_setup->device);
     net->train();
     const auto weights = net->weighted_layer_weights();
     for (auto _ : state) {
@@ -224,6 +234,7 @@ void per_sample_benchmark(benchmark::State& state, const ArchCase* arch, PerSamp
           break;
       }
       benchmark::DoNotOptimize(rows.data_ptr());
+      wait_for_device(g_setup->device);
     }
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
@@ -240,11 +251,13 @@ void training_epoch_benchmark(benchmark::State& state, const ArchCase* arch) {
       state.PauseTiming();
       torch::manual_seed(g_setup->options.seed);
       SearchNetwork net = arch->make_network();
+      net->to(g_setup->device);
       TrainingOptions options;
       options.seed = g_setup->options.seed;
       Trainer trainer(net, images, options);
       state.ResumeTiming();
       const EpochMetrics m = trainer.train_epoch();
+      wait_for_device(g_setup->device);
       benchmark::DoNotOptimize(m.mean_loss);
     }
   } catch (const std::exception& e) {
@@ -405,6 +418,8 @@ Options parse_own_flags(int* argc, char** argv) {
       o.batch = static_cast<int>(integer("batch", v));
     } else if (const char* v = value("nb101")) {
       o.nb101 = integer("nb101", v) != 0;
+    } else if (const char* v = value("device")) {
+      o.device = v;
     } else {
       argv[kept++] = argv[i];
     }
@@ -421,7 +436,8 @@ int run(int argc, char** argv) {
   setup.options = parse_own_flags(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   const Options& o = setup.options;
-  const TorchRuntime runtime = configure_torch("cpu", o.threads);
+  const TorchRuntime runtime = configure_torch(o.device, o.threads);
+  setup.device = torch::Device(runtime.device);
   const HostInfo host = host_info();
 
   const ImageSet train = load_cifar10_train(o.data_dir);
@@ -439,6 +455,7 @@ int run(int argc, char** argv) {
   benchmark::AddCustomContext("nbz_cpu", host.cpu);
   benchmark::AddCustomContext("nbz_cores", std::to_string(host.cores));
   benchmark::AddCustomContext("nbz_device", runtime.device);
+  benchmark::AddCustomContext("nbz_device_name", runtime.device_name);
   benchmark::AddCustomContext("nbz_threads", std::to_string(runtime.threads));
   benchmark::AddCustomContext("nbz_blas", runtime.blas);
   benchmark::AddCustomContext("nbz_torch_version", runtime.torch_version);

@@ -433,7 +433,8 @@ BenchImportSummary import_benchmark_json(ResultsDb& db, const std::string& json_
   run.batch_size = std::atoi(need("nbz_batch_size").c_str());
   run.batch_indices = need("nbz_batch_indices");
   run.device = need("nbz_device");
-  run.device_name = need("nbz_cpu");
+  // Files written before nbz_device_name existed ran on the CPU, which nbz_cpu names.
+  run.device_name = context->string_or("nbz_device_name", need("nbz_cpu"));
   run.threads = std::atoi(need("nbz_threads").c_str());
   run.blas = need("nbz_blas");
   run.torch_version = need("nbz_torch_version");

@@ -136,6 +136,10 @@ std::string failure_reason(const std::exception& e) {
   return nl == std::string::npos ? what : what.substr(0, nl);
 }
 
+void wait_for_device(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
 ArchScores score_architecture(const EngineInput& input,
                               const std::vector<const ProxyInfo*>& proxies) {
   ArchScores result;
@@ -168,6 +172,7 @@ ArchScores score_architecture(const EngineInput& input,
       Stopwatch watch;
       try {
         body();
+        wait_for_device(input.device);
       } catch (const std::exception& e) {
         outcome.ok = false;
         outcome.failure = std::string("pass ") + pass_name(pass) + " failed: " + failure_reason(e);
@@ -324,6 +329,7 @@ ArchScores score_architecture(const EngineInput& input,
       Stopwatch watch;
       try {
         out.value = proxy_function(p->name)(art);
+        wait_for_device(input.device);
         if (std::isfinite(out.value)) {
           out.ok = true;
         } else {

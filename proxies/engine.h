@@ -56,6 +56,10 @@ struct ArchScores {
 // appends a backtrace after it).
 std::string failure_reason(const std::exception& e);
 
+// Waits for the work queued on `device` (CUDA runs asynchronously), so that a stopwatch read next
+// charges the work to the pass that queued it. Nothing to wait for on the CPU.
+void wait_for_device(const torch::Device& device);
+
 ArchScores score_architecture(const EngineInput& input,
                               const std::vector<const ProxyInfo*>& proxies);
 

@@ -56,6 +56,7 @@ EvolutionScores score_after_training(const EngineInput& input, const ImageSet& t
       torch::manual_seed(input.seed);
       network = input.make_network();
       network->to(input.device);
+      wait_for_device(input.device);
     } catch (const std::exception& e) {
       failure = "pass build_for_training failed: " + failure_reason(e);
       build.ok = false;
@@ -79,6 +80,7 @@ EvolutionScores score_after_training(const EngineInput& input, const ImageSet& t
       Stopwatch watch;
       try {
         metrics = trainer->train_epoch();
+        wait_for_device(input.device);
       } catch (const std::exception& e) {
         failure = "training failed in epoch " + std::to_string(epoch) + ": " + failure_reason(e);
       }

@@ -54,6 +54,73 @@ std::string loaded_blas() {
   return result;
 }
 
+std::string CudaDeviceInfo::describe() const {
+  if (!found) return "CUDA device info unavailable: " + error;
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(1);
+  out << name << ", compute capability " << compute_major << "." << compute_minor << ", "
+      << static_cast<double>(total_memory) / (1024.0 * 1024.0 * 1024.0) << " GiB, driver "
+      << (driver_release.empty() ? "release unknown" : driver_release) << " (CUDA "
+      << driver_api_version / 1000 << "." << (driver_api_version % 1000) / 10 << ")";
+  return out.str();
+}
+
+CudaDeviceInfo cuda_device_info(int ordinal) {
+  CudaDeviceInfo info;
+  // The driver API's C ABI: CUresult is an int enum (0 = success), CUdevice an int.
+  using InitFn = int (*)(unsigned);
+  using VersionFn = int (*)(int*);
+  using DeviceGetFn = int (*)(int*, int);
+  using NameFn = int (*)(char*, int, int);
+  using AttributeFn = int (*)(int*, int, int);
+  using MemoryFn = int (*)(std::size_t*, int);
+  constexpr int kComputeCapabilityMajor = 75, kComputeCapabilityMinor = 76;  // CUdevice_attribute
+  void* lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    const char* why = dlerror();
+    info.error = std::string("cannot open libcuda.so.1: ") + (why ? why : "unknown reason");
+    return info;
+  }
+  auto symbol = [&](const char* name) { return dlsym(lib, name); };
+  auto init = reinterpret_cast<InitFn>(symbol("cuInit"));
+  auto version = reinterpret_cast<VersionFn>(symbol("cuDriverGetVersion"));
+  auto device_get = reinterpret_cast<DeviceGetFn>(symbol("cuDeviceGet"));
+  auto get_name = reinterpret_cast<NameFn>(symbol("cuDeviceGetName"));
+  auto attribute = reinterpret_cast<AttributeFn>(symbol("cuDeviceGetAttribute"));
+  auto memory = reinterpret_cast<MemoryFn>(symbol("cuDeviceTotalMem_v2"));
+  int device = 0;
+  char name[256] = {0};
+  if (!init || !version || !device_get || !get_name || !attribute || !memory) {
+    info.error = "libcuda.so.1 lacks a driver API entry point";
+  } else if (int rc = init(0); rc != 0) {
+    info.error = "cuInit failed with CUresult " + std::to_string(rc);
+  } else if (int rc = device_get(&device, ordinal); rc != 0) {
+    info.error = "cuDeviceGet(" + std::to_string(ordinal) + ") failed with CUresult " +
+                 std::to_string(rc);
+  } else {
+    std::size_t bytes = 0;
+    version(&info.driver_api_version);
+    get_name(name, static_cast<int>(sizeof name - 1), device);
+    attribute(&info.compute_major, kComputeCapabilityMajor, device);
+    attribute(&info.compute_minor, kComputeCapabilityMinor, device);
+    memory(&bytes, device);
+    info.name = name;
+    info.total_memory = bytes;
+    info.found = true;
+  }
+  // Opened for good: LibTorch's own CUDA runtime holds the same library, closing gains nothing.
+  std::ifstream proc("/proc/driver/nvidia/version");
+  std::string line;
+  // "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023"
+  const std::string marker = "Kernel Module";
+  if (info.found && std::getline(proc, line) && line.find(marker) != std::string::npos) {
+    std::istringstream words(line.substr(line.find(marker) + marker.size()));
+    words >> info.driver_release;
+  }
+  return info;
+}
+
 std::string json_escape(const std::string& s) {
   std::ostringstream out;
   for (char c : s) {

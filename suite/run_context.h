@@ -18,6 +18,25 @@ HostInfo host_info();
 // OpenBLAS. "none loaded" when no BLAS is mapped yet.
 std::string loaded_blas();
 
+// A CUDA device as the NVIDIA driver describes it, for run provenance. Read through the driver API
+// (libcuda.so.1, opened at run time) and /proc/driver/nvidia/version, so that it needs neither
+// CUDA headers nor a CUDA build of LibTorch, and says why when there is no driver.
+struct CudaDeviceInfo {
+  bool found = false;
+  std::string error;           // why not found
+  std::string name;            // e.g. "NVIDIA H100 80GB HBM3"
+  int compute_major = 0, compute_minor = 0;
+  unsigned long long total_memory = 0;  // bytes
+  int driver_api_version = 0;  // cuDriverGetVersion: 12020 = the driver supports CUDA 12.2
+  std::string driver_release;  // kernel module release, e.g. "535.104.05" (empty if unreadable)
+
+  // "NVIDIA H100 80GB HBM3, compute capability 9.0, 79.6 GiB, driver 535.104.05 (CUDA 12.2)",
+  // or "CUDA device info unavailable: <error>".
+  std::string describe() const;
+};
+// `ordinal` in the driver's enumeration, which is CUDA's (and so LibTorch's) device index.
+CudaDeviceInfo cuda_device_info(int ordinal);
+
 // Minimal JSON string escaping for provenance fields.
 std::string json_escape(const std::string& s);
 

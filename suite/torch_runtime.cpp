@@ -1,11 +1,44 @@
 #include "suite/torch_runtime.h"
 
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/torch.h>
+
+#include <cstdlib>
 
 #include "suite/errors.h"
 #include "suite/run_context.h"
 
 namespace nbz {
+namespace {
+
+// The CUDA runtime and cuDNN that this LibTorch was built with, through its CUDA hooks (present
+// in every build; only a CUDA build answers).
+std::string cuda_libraries() {
+  const auto& hooks = at::detail::getCUDAHooks();
+  const long cudart = hooks.versionCUDART();
+  std::string out = "CUDA runtime " + std::to_string(cudart / 1000) + "." +
+                    std::to_string((cudart % 1000) / 10);
+  out += hooks.compiledWithCuDNN() ? ", cuDNN " + std::to_string(hooks.versionCuDNN())
+                                   : ", no cuDNN";
+  return out;
+}
+
+// Bit-reproducible GPU scores: cuDNN's deterministic algorithms without autotuning, cuBLAS with
+// a fixed workspace (the variable must be set before the first cuBLAS handle, i.e. before any
+// GPU work), and PyTorch's deterministic implementations where an op has one. Ops with none
+// (e.g. adaptive average pooling's backward) warn instead of failing, so every proxy still runs;
+// the returned text goes into the run's provenance.
+std::string make_cuda_deterministic() {
+  setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
+  auto& context = at::globalContext();
+  context.setBenchmarkCuDNN(false);
+  context.setDeterministicCuDNN(true);
+  context.setDeterministicAlgorithms(true, /*warn_only=*/true);
+  return std::string("cudnn.deterministic=1, cudnn.benchmark=0, deterministic_algorithms=warn_only, "
+                     "CUBLAS_WORKSPACE_CONFIG=") + std::getenv("CUBLAS_WORKSPACE_CONFIG");
+}
+
+}  // namespace
 
 TorchRuntime configure_torch(const std::string& device, int threads) {
   TorchRuntime rt;
@@ -27,7 +60,8 @@ TorchRuntime configure_torch(const std::string& device, int threads) {
       throw Error("device '" + device + "': only " + std::to_string(torch::cuda::device_count()) +
                   " CUDA devices");
     rt.device = "cuda:" + std::to_string(index);
-    rt.device_name = "CUDA device " + std::to_string(index);
+    const std::string determinism = make_cuda_deterministic();  // before any GPU work
+    rt.device_name = cuda_device_info(index).describe() + "; " + cuda_libraries() + "; " + determinism;
   } else {
     throw Error("unknown device '" + device + "' (expected cpu, cuda or cuda:N)");
   }

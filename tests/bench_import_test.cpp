@@ -103,6 +103,8 @@ TEST(BenchImport, StoresOneTimingRunWithMediansFailuresFloorsAndSets) {
   EXPECT_EQ(sql.execAndGet("SELECT threads || ' ' || blas || ' ' || torch_version || ' ' || host "
                            "FROM runs").getString(),
             "1 /usr/lib/libopenblas.so (OpenBLAS 0.3.21) 1.13.0 vm");
+  // No nbz_device_name in the context (an older file): the CPU is the device.
+  EXPECT_EQ(sql.execAndGet("SELECT device_name FROM runs").getString(), "Test CPU");
   EXPECT_NE(sql.execAndGet("SELECT options_json FROM runs").getString().find(
                 R"("build+train_forward":{"builds":1,"forwards":1,"backwards":0,"samples":64})"),
             std::string::npos);

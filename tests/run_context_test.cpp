@@ -1,0 +1,59 @@
+// Run provenance facts: the host, and a CUDA device as the driver describes it (both the
+// no-driver answer, which CI always sees, and the description format).
+#include "suite/run_context.h"
+
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+
+namespace nbz {
+namespace {
+
+TEST(HostInfo, NamesTheCpuAndCountsUsableCores) {
+  const HostInfo host = host_info();
+  EXPECT_FALSE(host.host.empty());
+  EXPECT_FALSE(host.cpu.empty());
+  EXPECT_GE(host.cores, 1);
+}
+
+TEST(CudaDeviceInfo, DescribesNameCapabilityMemoryAndDriver) {
+  CudaDeviceInfo info;
+  info.found = true;
+  info.name = "NVIDIA H100 80GB HBM3";
+  info.compute_major = 9;
+  info.compute_minor = 0;
+  info.total_memory = 85520809984ULL;  // 79.65 GiB
+  info.driver_api_version = 12020;
+  info.driver_release = "535.104.05";
+  EXPECT_EQ(info.describe(),
+            "NVIDIA H100 80GB HBM3, compute capability 9.0, 79.6 GiB, driver 535.104.05 (CUDA 12.2)");
+  info.driver_release.clear();
+  EXPECT_NE(info.describe().find("driver release unknown (CUDA 12.2)"), std::string::npos);
+  CudaDeviceInfo missing;
+  missing.error = "cannot open libcuda.so.1: no such file";
+  EXPECT_EQ(missing.describe(), "CUDA device info unavailable: cannot open libcuda.so.1: no such file");
+}
+
+TEST(CudaDeviceInfo, SaysWhyWithoutADriverAndNamesTheDeviceWithOne) {
+  const CudaDeviceInfo info = cuda_device_info(0);
+  void* driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!driver) {
+    EXPECT_FALSE(info.found);
+    EXPECT_NE(info.error.find("libcuda.so.1"), std::string::npos) << info.error;
+    return;
+  }
+  if (info.found) {
+    EXPECT_FALSE(info.name.empty());
+    EXPECT_GE(info.compute_major, 1);
+    EXPECT_GT(info.total_memory, 0u);
+    EXPECT_GE(info.driver_api_version, 1000);
+  } else {
+    EXPECT_FALSE(info.error.empty());  // a driver without a usable device 0
+  }
+  // An ordinal no machine has is refused by the driver, with the ordinal named.
+  const CudaDeviceInfo none = cuda_device_info(4096);
+  EXPECT_FALSE(none.found);
+  EXPECT_NE(none.error.find(info.found ? "4096" : ""), std::string::npos) << none.error;
+}
+
+}  // namespace
+}  // namespace nbz
