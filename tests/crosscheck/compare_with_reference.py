@@ -31,9 +31,18 @@ OPTIONAL_REL_TOL = {"plain": 1e-3, "grasp": 1e-3, "fisher": 1e-4, "epe_nas": 1e-
 NTK_REL_TOL = {"ntk_cond": 1e-4, "ntk_trace": 1e-5, "ntk_fro": 1e-5, "ntk_mean": 1e-5,
                "ntk_lambda_min": 1e-4, "lga": 1e-5, "gradalign": 1e-5, "gradalign_gram": 1e-4,
                "gradalign_b1": 1e-3, "gradalign_gram_b1": 1e-3}
+# NNGP (NBZ_CROSSCHECK_NNGP=1, its own ctest) on a small split so that it costs seconds: both
+# sides draw the same split, build the same M networks and solve in float64, so the accuracy and
+# the eps must agree exactly (arch 10, whose cell output is zero, fails on both sides).
+NNGP_REL_TOL = {"nngp_acc": 0, "nngp_best_eps": 1e-12, "nngp_val_loss": 1e-9}
+EXTRA_ARGS = []
 if os.environ.get("NBZ_CROSSCHECK_NTK", "") not in ("", "0"):
     REL_TOL = {"params": 0}
     OPTIONAL_REL_TOL = NTK_REL_TOL
+elif os.environ.get("NBZ_CROSSCHECK_NNGP", "") not in ("", "0"):
+    REL_TOL = {"params": 0}
+    OPTIONAL_REL_TOL = NNGP_REL_TOL
+    EXTRA_ARGS = ["--nngp-train", "100", "--nngp-val", "50", "--nngp-members", "2"]
 if os.environ.get("NBZ_CROSSCHECK_ARCHS"):
     ARCHS = [int(a) for a in os.environ["NBZ_CROSSCHECK_ARCHS"].split(",")]
 
@@ -60,7 +69,7 @@ def main():
         cpp[a] = json.loads(subprocess.run(
             [binary, "score", "--arch-index", str(a), "--seed", str(SEED),
              "--batch-indices", ",".join(map(str, INDICES)), "--threads", "1", "--data", data,
-             "--proxies", ",".join(requested)],
+             "--proxies", ",".join(requested)] + EXTRA_ARGS,
             check=True, capture_output=True, text=True).stdout)
     tolerances = dict(REL_TOL)
     for name, tol in OPTIONAL_REL_TOL.items():
@@ -68,7 +77,7 @@ def main():
             tolerances[name] = tol
     ref_cmd = [sys.executable, os.path.join(here, "nb201_reference.py"), "--data", data,
                "--seed", str(SEED), "--indices", ",".join(map(str, INDICES)), "--threads", "1",
-               "--proxies", ",".join(tolerances)]
+               "--proxies", ",".join(tolerances)] + EXTRA_ARGS
     for a in ARCHS:
         ref_cmd += ["--arch-index", str(a)]
     reference = json.loads(subprocess.run(ref_cmd, check=True, capture_output=True,

@@ -1,7 +1,7 @@
 """Second half of the plain-PyTorch NAS-Bench-201 cross-check: the proxies plain, grasp, fisher,
 epe_nas, zen, meco, zico, gradsign, the NTK family (ntk_cond, ntk_trace, ntk_fro, ntk_mean,
-ntk_lambda_min, lga) and gradalign / gradalign_gram (+ their batch-1 variants gradalign_b1 /
-gradalign_gram_b1).
+ntk_lambda_min, lga), gradalign / gradalign_gram (+ their batch-1 variants gradalign_b1 /
+gradalign_gram_b1) and the NNGP Monte-Carlo accuracy (nngp_acc, nngp_best_eps, nngp_val_loss).
 
 Imported by nb201_reference.py (which owns the network, the data and the CLI). Every function
 takes its own freshly deep-copied, never-run network. Written from the specification
@@ -518,3 +518,98 @@ def compute_gradalign_b1(net, x, y):
         rows.append(torch.cat([(g if g is not None else torch.zeros_like(w)).reshape(-1)
                                for g, w in zip(gs, weights)]))
     return _gradalign_scores(rows, "_b1")
+
+
+# --------------------------------------------------------------------------------------------
+# NNGP Monte-Carlo (docs/proxies.md section 5)
+# --------------------------------------------------------------------------------------------
+
+_MASK64 = (1 << 64) - 1
+
+
+def splitmix64_sample(n, k, seed):
+    """k distinct values of range(n) in draw order: a partial Fisher-Yates shuffle driven by
+    splitmix64 with unbiased rejection sampling, the suite's documented platform-independent
+    sampler (suite/rng.h), so that both sides draw the same NNGP split."""
+    state = seed & _MASK64
+
+    def next64():
+        nonlocal state
+        state = (state + 0x9E3779B97F4A7C15) & _MASK64
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        return z ^ (z >> 31)
+
+    def below(m):
+        limit = _MASK64 - (_MASK64 % m)
+        while True:
+            r = next64()
+            if r < limit:
+                return r % m
+
+    pool = list(range(n))
+    for i in range(k):
+        j = i + below(n - i)
+        pool[i], pool[j] = pool[j], pool[i]
+    return pool[:k]
+
+
+def _pooled_features(net, images, chunk=250):
+    """phi(x): the globally pooled features that feed the final Linear layer, float64, computed
+    in chunks of 250 images (the C++ chunking, so that each conv sees the same batch shapes)."""
+    parts = []
+    for start in range(0, images.shape[0], chunk):
+        f = net.forward_features(images[start:start + chunk])
+        parts.append(net.global_pooling(f).flatten(1).double())
+    return torch.cat(parts)
+
+
+def compute_nngp(make_net, load_images, n_images, n_train, n_val, members, seed, classes):
+    """nngp_acc, nngp_best_eps, nngp_val_loss. make_net() builds a new network from torch's
+    generator as it stands (the caller seeds it once, before the first member); load_images(idx)
+    returns the normalised images and labels of those training-set indices."""
+    order = splitmix64_sample(n_images, n_train + n_val, seed ^ 0x6E6E67702D73706C)
+    train_idx, val_idx = order[:n_train], order[-n_val:]
+    bn_pick = splitmix64_sample(n_train, min(100, n_train), seed ^ 0x6E6E67702D626E00)
+    x_t, y_t = load_images(train_idx)
+    x_v, y_v = load_images(val_idx)
+    x_bn, _ = load_images([train_idx[i] for i in bn_pick])
+
+    k_tt = torch.zeros(n_train, n_train, dtype=torch.float64)
+    k_vt = torch.zeros(n_val, n_train, dtype=torch.float64)
+    with torch.no_grad():
+        for _ in range(members):
+            net = make_net()
+            # BatchNorm statistics = those of one train-mode batch: a cumulative average over a
+            # single batch after a reset is exactly that batch's mean and unbiased variance.
+            for m in net.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    m.reset_running_stats()
+                    m.momentum = None
+            net.train()
+            net(x_bn)
+            net.eval()
+            phi_t = _pooled_features(net, x_t)
+            phi_v = _pooled_features(net, x_v)
+            k_tt += phi_t @ phi_t.T / members
+            k_vt += phi_v @ phi_t.T / members
+
+    targets = F.one_hot(y_t, classes).double() - 0.1
+    val_targets = F.one_hot(y_v, classes).double() - 0.1
+    scale = float(torch.trace(k_tt)) / n_train
+    eye = torch.eye(n_train, dtype=torch.float64)
+    best_acc, best_eps, best_loss = -1.0, float("nan"), float("nan")
+    for eps in np.logspace(-7, 2, 20):
+        factor, info = torch.linalg.cholesky_ex(k_tt + float(eps) * scale * eye)
+        if int(info) != 0:
+            continue
+        prediction = k_vt @ torch.cholesky_solve(targets, factor)
+        acc = float((prediction.argmax(1) == y_v).double().mean())
+        if acc > best_acc:  # the smallest eps reaching the best accuracy
+            best_acc, best_eps = acc, float(eps)
+            best_loss = float(((prediction - val_targets) ** 2).mean())
+    if best_acc < 0:  # every factorisation failed: no value (a failed row on the C++ side)
+        nan = float("nan")
+        return {"nngp_acc": nan, "nngp_best_eps": nan, "nngp_val_loss": nan}, {}
+    return {"nngp_acc": best_acc, "nngp_best_eps": best_eps, "nngp_val_loss": best_loss}, {}

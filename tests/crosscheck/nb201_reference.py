@@ -196,10 +196,15 @@ def weight_layers(net):
 # Data
 # --------------------------------------------------------------------------------------------
 
-def load_minibatch(data_dir, indices, size=IMAGE_SIDE):
+def training_file(data_dir):
     path = os.path.join(data_dir, "cifar10", "data_batch_1_first4000.bin")
     if not os.path.exists(path):
         path = os.path.join(data_dir, "data_batch_1_first4000.bin")
+    return path
+
+
+def load_minibatch(data_dir, indices, size=IMAGE_SIDE):
+    path = training_file(data_dir)
     raw = np.fromfile(path, dtype=np.uint8)
     if raw.size % RECORD_BYTES != 0:
         raise ValueError("%s: size %d is not a multiple of %d" % (path, raw.size, RECORD_BYTES))
@@ -467,6 +472,18 @@ def _g_jacob_cov(fresh, x, y, ctx):
     return {"jacob_cov": jc["eig"][0]}, extras
 
 
+def _g_nngp(fresh, x, y, ctx):
+    # Its own M networks, drawn one after the other after a single seeding (not copies of the
+    # minibatch network), and its own split of the training images.
+    o = ctx["nngp"]
+    torch.manual_seed(ctx["seed"])
+    return more.compute_nngp(
+        lambda: NB201Net(ctx["arch"], classes=ctx["classes"]),
+        lambda idx: load_minibatch(o["data"], idx, ctx["side"]),
+        os.path.getsize(training_file(o["data"])) // RECORD_BYTES,
+        o["train"], o["val"], o["members"], ctx["seed"], ctx["classes"])
+
+
 PROXY_GROUPS = [
     ("params", ("params",), _g_params),
     ("flops", ("flops",), _g_flops),
@@ -491,6 +508,7 @@ PROXY_GROUPS = [
      lambda fresh, x, y, ctx: more.compute_gradalign(fresh(), x, y)),
     ("gradalign_b1", ("gradalign_b1", "gradalign_gram_b1"),
      lambda fresh, x, y, ctx: more.compute_gradalign_b1(fresh(), x, y)),
+    ("nngp", ("nngp_acc", "nngp_best_eps", "nngp_val_loss"), _g_nngp),
 ]
 ALL_PROXIES = [name for _, names, _ in PROXY_GROUPS for name in names]
 
@@ -515,12 +533,12 @@ def resolve_proxies(spec):
         elif item in groups:
             want.update(groups[item])
         else:
-            raise ValueError("unknown proxy %r (known: %s, groups: ntk, all)"
+            raise ValueError("unknown proxy %r (known: %s, groups: ntk, nngp, all)"
                              % (item, ", ".join(ALL_PROXIES)))
     return [n for n in ALL_PROXIES if n in want]
 
 
-def evaluate(arch_index, arch, seed, classes, x, y, proxies=None, side=IMAGE_SIDE):
+def evaluate(arch_index, arch, seed, classes, x, y, proxies=None, side=IMAGE_SIDE, nngp=None):
     wanted = list(ALL_PROXIES) if proxies is None else list(proxies)
     base = build_net(arch, seed, classes)
     fresh = lambda: copy.deepcopy(base)  # noqa: E731
@@ -533,7 +551,7 @@ def evaluate(arch_index, arch, seed, classes, x, y, proxies=None, side=IMAGE_SID
     with torch.no_grad():
         res["logits_sum"] = float(net(x).sum().item())
 
-    ctx = {"seed": seed, "classes": classes, "side": side}
+    ctx = {"seed": seed, "classes": classes, "side": side, "arch": arch, "nngp": nngp}
     p = {}
     extras = {}
     seconds = {}
@@ -612,6 +630,9 @@ def main():
     ap.add_argument("--proxies", default="all",
                     help="comma list of proxy names (or groups: ntk, all); default all")
     ap.add_argument("--check-params", type=int, default=0, metavar="N")
+    ap.add_argument("--nngp-train", type=int, default=1000)
+    ap.add_argument("--nngp-val", type=int, default=500)
+    ap.add_argument("--nngp-members", type=int, default=4)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -628,6 +649,8 @@ def main():
     indices = parse_indices(args.indices)
     x, y = load_minibatch(args.data, indices, args.input_size)
     jobs = [(i, rows[i][0]) for i in args.arch_index] + [(-1, a) for a in args.arch]
+    nngp = {"data": args.data, "train": args.nngp_train, "val": args.nngp_val,
+            "members": args.nngp_members}
     if not jobs:
         ap.error("give at least one --arch-index (or --arch)")
     out = {
@@ -641,7 +664,7 @@ def main():
         "indices": indices,
         "labels": [int(v) for v in y.tolist()],
         "input_sum": float(x.double().sum().item()),
-        "results": [evaluate(i, a, args.seed, args.classes, x, y, wanted, args.input_size)
+        "results": [evaluate(i, a, args.seed, args.classes, x, y, wanted, args.input_size, nngp)
                     for i, a in jobs],
     }
     json.dump(out, sys.stdout, allow_nan=False)
