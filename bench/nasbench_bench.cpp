@@ -127,11 +127,7 @@ std::vector<ArchCase> choose_architectures(const Options& o) {
     const nb101::Cell cell = rows[row].cell;
     archs.push_back({"nb101-median", "nb101", static_cast<std::int64_t>(row), rows[row].module_hash,
                      rows[row].trainable_parameters,
-                     [cell] {
-                       return std::static_pointer_cast<SearchNetworkImpl>(
-                           std::make_shared<nb101::NetworkImpl>(cell));
-                     },
-                     {}});
+                     nb101_factory(cell, nb101::NetworkOptions{}), {}});
   }
   return archs;
 }

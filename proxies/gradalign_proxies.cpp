@@ -22,28 +22,6 @@
 namespace nbz {
 namespace {
 
-std::int64_t total_numel(const std::vector<torch::Tensor>& tensors) {
-  std::int64_t n = 0;
-  for (const auto& t : tensors) n += t.numel();
-  return n;
-}
-
-// Row i of `rows` = the gradients of `weights`, flattened and concatenated (zeros where undefined).
-void fill_row(torch::Tensor& rows, std::int64_t i, const std::vector<torch::Tensor>& grads,
-              const std::vector<torch::Tensor>& weights) {
-  std::int64_t offset = 0;
-  for (size_t k = 0; k < weights.size(); ++k) {
-    const auto n = weights[k].numel();
-    auto part = rows[i].narrow(0, offset, n);
-    if (grads[k].defined()) {
-      part.copy_(grads[k].flatten());
-    } else {
-      part.zero_();  // the weight does not reach this sample's loss
-    }
-    offset += n;
-  }
-}
-
 // Keeps every Conv2d/Linear call of one forward: the layer, its input and its output (in the
 // graph, so that the backward can give dL/d output).
 class LayerIoTaps : public ForwardTaps {
@@ -129,7 +107,7 @@ torch::Tensor sample_loss_gradients(const torch::Tensor& logits, const torch::Te
                                                      labels.slice(0, i, i + 1));
     auto grads = torch::autograd::grad({loss}, weights, {}, /*retain_graph=*/true,
                                        /*create_graph=*/false, /*allow_unused=*/true);
-    fill_row(rows, i, grads, weights);
+    fill_gradient_row(rows, i, grads, weights);
   }
   return rows;
 }
@@ -145,7 +123,7 @@ torch::Tensor batch1_loss_gradients_loop(SearchNetworkImpl& net, const torch::Te
     auto loss = torch::nn::functional::cross_entropy(logits, labels.slice(0, i, i + 1));
     auto grads = torch::autograd::grad({loss}, weights, {}, /*retain_graph=*/false,
                                        /*create_graph=*/false, /*allow_unused=*/true);
-    fill_row(rows, i, grads, weights);
+    fill_gradient_row(rows, i, grads, weights);
   }
   return rows;
 }

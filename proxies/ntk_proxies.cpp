@@ -10,26 +10,36 @@ namespace nbz {
 torch::Tensor ntk_from_logits(const torch::Tensor& logits,
                               const std::vector<torch::Tensor>& named_weights) {
   const std::int64_t b = logits.size(0);
-  std::int64_t p = 0;
-  for (const auto& w : named_weights) p += w.numel();
   // J in float32 (B x P can be hundreds of MB), Theta accumulated in float64 by column blocks.
-  auto j = torch::empty({b, p}, logits.options());
+  auto j = torch::empty({b, total_numel(named_weights)}, logits.options());
   for (std::int64_t i = 0; i < b; ++i) {
     auto grads = torch::autograd::grad({logits[i].sum()}, named_weights, {}, /*retain_graph=*/true,
                                        /*create_graph=*/false, /*allow_unused=*/true);
-    std::int64_t offset = 0;
-    for (size_t k = 0; k < grads.size(); ++k) {
-      const auto n = named_weights[k].numel();
-      auto row = j[i].narrow(0, offset, n);
-      if (grads[k].defined()) {
-        row.copy_(grads[k].flatten());
-      } else {
-        row.zero_();  // TE-NAS skips parameters without a gradient: zeros add nothing to Theta
-      }
-      offset += n;
-    }
+    // TE-NAS skips parameters without a gradient: their zeros add nothing to Theta.
+    fill_gradient_row(j, i, grads, named_weights);
   }
   return gram_float64(j);
+}
+
+std::int64_t total_numel(const std::vector<torch::Tensor>& tensors) {
+  std::int64_t n = 0;
+  for (const auto& t : tensors) n += t.numel();
+  return n;
+}
+
+void fill_gradient_row(torch::Tensor& rows, std::int64_t i, const std::vector<torch::Tensor>& grads,
+                       const std::vector<torch::Tensor>& params) {
+  std::int64_t offset = 0;
+  for (size_t k = 0; k < params.size(); ++k) {
+    const auto n = params[k].numel();
+    auto part = rows[i].narrow(0, offset, n);
+    if (grads[k].defined()) {
+      part.copy_(grads[k].flatten());
+    } else {
+      part.zero_();
+    }
+    offset += n;
+  }
 }
 
 torch::Tensor gram_float64(const torch::Tensor& rows) {

@@ -119,6 +119,12 @@ torch::Tensor ntk_from_logits(const torch::Tensor& logits,
                               const std::vector<torch::Tensor>& named_weights);
 // K = R R^T in float64 for rows R [B, P] (float32 in, accumulated in float64 by column blocks).
 torch::Tensor gram_float64(const torch::Tensor& rows);
+// Total number of elements of `tensors` (the length of a flattened gradient row).
+std::int64_t total_numel(const std::vector<torch::Tensor>& tensors);
+// Row i of `rows` = `grads` flattened and concatenated in the order of `params`, zeros where a
+// gradient is undefined (the parameter does not reach that output).
+void fill_gradient_row(torch::Tensor& rows, std::int64_t i, const std::vector<torch::Tensor>& grads,
+                       const std::vector<torch::Tensor>& params);
 double proxy_ntk_cond(const PassArtifacts& a);
 double proxy_ntk_trace(const PassArtifacts& a);
 double proxy_ntk_fro(const PassArtifacts& a);

@@ -6,6 +6,7 @@
 
 #include "suite/nb201_network.h"
 #include "suite/nb201_space.h"
+#include "suite/run_inputs.h"
 #include "tests/tiny_network.h"
 
 namespace nbz {
@@ -14,18 +15,8 @@ namespace {
 EngineInput nb201_input(const std::string& arch, std::uint64_t seed = 0) {
   EngineInput in;
   const auto cell = nb201::Cell::parse(arch);
-  in.make_network = [cell] {
-    return std::static_pointer_cast<SearchNetworkImpl>(std::make_shared<nb201::NetworkImpl>(cell));
-  };
-  in.make_thin_network = [cell] {
-    nb201::NetworkOptions thin;
-    thin.stem_channels = 1;
-    thin.cells_per_stage = 1;
-    thin.use_stem = false;
-    thin.num_stages = 1;
-    return std::static_pointer_cast<SearchNetworkImpl>(
-        std::make_shared<nb201::NetworkImpl>(cell, thin));
-  };
+  in.make_network = nb201_factory(cell, nb201::NetworkOptions{});
+  in.make_thin_network = nb201_factory(cell, nb201_thin_options({}));
 
   in.seed = seed;
   torch::manual_seed(99);

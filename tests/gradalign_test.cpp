@@ -11,6 +11,7 @@
 #include "proxies/proxy_functions.h"
 #include "suite/nb101_network.h"
 #include "suite/nb201_network.h"
+#include "suite/run_inputs.h"
 #include "tests/reference_math.h"
 #include "tests/tiny_network.h"
 
@@ -269,10 +270,7 @@ TEST(GradAlign, FastPathMatchesTheReferenceLoopOnAnNb201Network) {
   nb201::NetworkOptions small;
   small.stem_channels = 4;
   small.cells_per_stage = 1;
-  NetworkFactory factory = [cell, small] {
-    return std::static_pointer_cast<SearchNetworkImpl>(
-        std::make_shared<nb201::NetworkImpl>(cell, small));
-  };
+  const NetworkFactory factory = nb201_factory(cell, small);
   torch::manual_seed(7);
   Batch b{torch::randn({5, 3, 16, 16}), torch::tensor({3, 1, 4, 1, 5}, torch::kInt64)};
   expect_fast_path_matches_loop(factory, b);
@@ -292,10 +290,7 @@ TEST(GradAlign, FastPathMatchesTheReferenceLoopOnAnNb101Network) {
   small.stem_channels = 8;
   small.num_stacks = 2;
   small.cells_per_stack = 1;
-  NetworkFactory factory = [cell, small] {
-    return std::static_pointer_cast<SearchNetworkImpl>(
-        std::make_shared<nb101::NetworkImpl>(cell, small));
-  };
+  const NetworkFactory factory = nb101_factory(cell, small);
   torch::manual_seed(8);
   Batch b{torch::randn({4, 3, 8, 8}), torch::tensor({0, 9, 2, 2}, torch::kInt64)};
   expect_fast_path_matches_loop(factory, b);
