@@ -114,6 +114,22 @@ ReportData load_report_data(db::ResultsDb& db) {
       }
     }
 
+    // A timing run times each proxy alone, every one paying the passes it would share in a sweep:
+    // their sum is not what a sweep of the whole set costs. The engine on the whole set was timed
+    // as the pass 'engine:all'; without it, a timing run has no whole-set figure.
+    SQLite::Statement whole_set(
+        sql, "SELECT a.arch_index, p.seconds FROM passes p "
+             "JOIN architectures a ON a.arch_id = p.arch_id "
+             "WHERE p.run_id = ? AND p.pass = 'engine:all' AND p.status = 'ok'");
+    for (auto& r : data.runs) {
+      if (!r.info.timing_only()) continue;
+      r.arch_seconds.clear();
+      whole_set.reset();
+      whole_set.bind(1, static_cast<std::int64_t>(r.info.run_id));
+      while (whole_set.executeStep())
+        r.arch_seconds[whole_set.getColumn(0).getInt64()] = whole_set.getColumn(1).getDouble();
+    }
+
     // Only the stored architectures' truth: NB101's table has 423,624 cells x 4 epochs.
     SQLite::Statement keys(sql, "SELECT space, arch_index, canonical_key FROM architectures");
     while (keys.executeStep())

@@ -58,8 +58,9 @@ struct RunData {
   RunInfo info;
   std::map<std::int64_t, ProxyScores> by_proxy;  // proxy_id ->
   std::vector<std::int64_t> archs;               // arch_index with any score row, sorted
-  // Sum of scores.seconds over every proxy of the run (auxiliary and failed rows included), per
-  // architecture: what the sweep spent on it.
+  // Per architecture, what the whole proxy set cost: for a sweep, the sum of scores.seconds over
+  // every proxy of the run (auxiliary and failed rows included); for a timing run, the measured
+  // engine on `--proxies all` (pass 'engine:all'), absent when that benchmark was not run.
   std::map<std::int64_t, double> arch_seconds;
 };
 

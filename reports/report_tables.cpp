@@ -672,7 +672,8 @@ Table timing_table(const ReportData& data, const std::string& space) {
   }
   t.notes.push_back("Seconds of a proxy = its own computation plus its share of the passes it "
                     "shares (scores.seconds), over its ok rows; \"all proxies\" = everything the "
-                    "sweep spent on one architecture (auxiliary proxies and failures included).");
+                    "sweep spent on one architecture (auxiliary proxies and failures included), "
+                    "or for a benchmark import the engine timed on the whole set.");
   return t;
 }
 

@@ -57,7 +57,7 @@ std::string aggregate(const std::string& name, const std::string& which, double 
          R"(, "cpu_time": 1.0, "time_unit": "ms"})";
 }
 
-std::string bench_json() {
+std::string bench_json(bool with_all = false) {
   const std::string params = "engine/params/nb201-smallest";
   std::vector<std::string> entries = {
       iteration(params, 1.0, R"(, "label": "floor build")"),
@@ -77,6 +77,8 @@ std::string bench_json() {
                 R"(, "builds": 1, "forwards": 1, "backwards": 0, "samples": 6.4e1)"),
       iteration("something/else", 1.0),
   };
+  if (with_all)
+    entries.push_back(iteration("engine/all/nb201-smallest", 9000.0, R"(, "label": "floor everything")"));
   std::string json = "{\n\"context\": " + context() + ",\n\"benchmarks\": [\n";
   for (size_t i = 0; i < entries.size(); ++i) json += (i ? ",\n" : "") + entries[i];
   return json + "\n]\n}\n";
@@ -168,6 +170,25 @@ TEST(BenchImport, ReportsKeepTimingRunsOutOfCorrelations) {
     timing_tables += e.kind == "timing";
   }
   EXPECT_GE(timing_tables, 1);
+  // No engine/all benchmark: no whole-set figure (the sum of proxies timed alone is not one).
+  EXPECT_TRUE(data.runs[0].arch_seconds.empty());
+}
+
+// The whole-set row of a timing run is the engine timed on --proxies all, not the sum of the
+// proxies timed one at a time (each of which paid for the passes a sweep shares).
+TEST(BenchImport, WholeSetTimeOfATimingRunIsTheMeasuredEngineOnAll) {
+  const std::string dir = temp_dir();
+  ResultsDb db(dir + "/timing.sqlite");
+  (void)import_benchmark_json(db, write(dir + "/bench.json", bench_json(true)), "import");
+  const auto data = report::load_report_data(db);
+  ASSERT_EQ(data.runs.size(), 1u);
+  ASSERT_EQ(data.runs[0].arch_seconds.size(), 1u);
+  EXPECT_DOUBLE_EQ(data.runs[0].arch_seconds.at(3), 9.0);
+  const auto groups = report::timing_groups(data, "nb201");
+  ASSERT_EQ(groups.size(), 1u);
+  const auto whole = report::timing_stats(groups[0], 0);
+  EXPECT_EQ(whole.n, 1);
+  EXPECT_DOUBLE_EQ(whole.median, 9.0);
 }
 
 TEST(BenchImport, MalformedOrForeignJsonIsAnErrorNamingTheFile) {
