@@ -1,7 +1,5 @@
 #include "reports/correlation_report.h"
 
-#include <SQLiteCpp/Statement.h>
-
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -10,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "reports/report_data.h"
 #include "reports/statistics.h"
 
 namespace nbz::report {
@@ -41,99 +40,57 @@ std::string TruthKey::label() const {
   return d + "_" + split + (epochs == 200 ? "" : "_" + std::to_string(epochs) + "ep");
 }
 
-std::vector<RunReport> correlation_report(db::ResultsDb& db) {
-  auto& sql = db.sql();
+std::vector<RunReport> correlation_report(const ReportData& data) {
+  std::map<std::int64_t, const ProxyDef*> proxy_by_id;
+  for (const auto& p : data.proxies) proxy_by_id[p.proxy_id] = &p;
   std::vector<RunReport> reports;
-  SQLite::Statement runs(sql,
-                         "SELECT run_id, space, dataset, num_classes, input_size, seed, batch_size, "
-                         "device, device_name, threads, blas, torch_version, code_version, host, "
-                         "images, started_at, coalesce(ended_at, 'not ended') FROM runs "
-                         // import-bench's timing runs: see the timing table of `report --out`.
-                         "WHERE config_key NOT LIKE 'timing;%' ORDER BY run_id");
-  while (runs.executeStep()) {
+  for (const auto& run : data.runs) {
+    const RunInfo& i = run.info;
+    // import-bench's timing runs: see the timing table of `report --out`.
+    if (i.timing_only()) continue;
     RunReport r;
-    r.run_id = runs.getColumn(0).getInt64();
-    r.space = runs.getColumn(1).getString();
+    r.run_id = i.run_id;
+    r.space = i.space;
     std::ostringstream h;
-    h << "run " << r.run_id << ": " << r.space << " / " << runs.getColumn(2).getString() << " ("
-      << runs.getColumn(3).getInt() << " classes, " << runs.getColumn(4).getInt()
-      << " px), seed " << runs.getColumn(5).getInt64() << ", batch " << runs.getColumn(6).getInt()
-      << ", " << runs.getColumn(7).getString() << " (" << runs.getColumn(8).getString() << ") x "
-      << runs.getColumn(9).getInt() << " threads\n"
-      << "  BLAS " << runs.getColumn(10).getString() << "; LibTorch "
-      << runs.getColumn(11).getString() << "; code " << runs.getColumn(12).getString()
-      << "; host " << runs.getColumn(13).getString() << "\n"
-      << "  images: " << runs.getColumn(14).getString() << "\n"
-      << "  started " << runs.getColumn(15).getString() << ", last session ended "
-      << runs.getColumn(16).getString();
+    h << "run " << i.run_id << ": " << i.space << " / " << i.dataset << " (" << i.num_classes
+      << " classes, " << i.input_size << " px), seed " << i.seed << ", batch " << i.batch_size
+      << ", " << i.device << " (" << i.device_name << ") x " << i.threads << " threads\n"
+      << "  BLAS " << i.blas << "; LibTorch " << i.torch_version << "; code " << i.code_version
+      << "; host " << i.host << "\n"
+      << "  images: " << i.images << "\n"
+      << "  started " << i.started_at << ", last session ended "
+      << (i.ended_at.empty() ? "not ended" : i.ended_at);
     r.header = h.str();
-    reports.push_back(std::move(r));
-  }
 
-  for (auto& r : reports) {
-    // Ground truth of this space: (dataset, split, epochs) -> arch_index -> value.
-    std::map<std::tuple<std::string, std::string, int>, std::map<std::int64_t, double>> truth;
-    SQLite::Statement t(sql,
-                        "SELECT dataset, split, epochs, arch_index, value FROM ground_truth "
-                        "WHERE space = ? ORDER BY epochs DESC, dataset, split DESC");
-    t.bind(1, r.space);
-    std::vector<std::tuple<std::string, std::string, int>> order;
-    while (t.executeStep()) {
-      auto key = std::make_tuple(t.getColumn(0).getString(), t.getColumn(1).getString(),
-                                 t.getColumn(2).getInt());
-      if (!truth.count(key)) order.push_back(key);
-      truth[key][t.getColumn(3).getInt64()] = t.getColumn(4).getDouble();
-    }
-    for (const auto& k : order)
-      r.truth.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k)});
+    // The ground-truth columns of this space, longest training first, then by dataset and with
+    // test before valid.
+    static const std::map<TruthKey, TruthColumn> kNoTruth;
+    const auto space = data.spaces.find(i.space);
+    const auto& truth = space == data.spaces.end() ? kNoTruth : space->second.truth;
+    for (const auto& [key, column] : truth) r.truth.push_back(key);
+    std::sort(r.truth.begin(), r.truth.end(), [](const TruthKey& a, const TruthKey& b) {
+      if (a.epochs != b.epochs) return a.epochs > b.epochs;
+      if (a.dataset != b.dataset) return a.dataset < b.dataset;
+      return a.split > b.split;
+    });
 
-    struct Scores {
-      bool auxiliary = false;
-      std::int64_t failed = 0;
-      std::vector<std::int64_t> arch;
-      std::vector<double> value, seconds, own, shared;
-    };
-    std::map<std::int64_t, std::pair<std::string, Scores>> by_proxy;  // ordered by proxy_id
-    std::set<std::int64_t> swept;
-    SQLite::Statement s(sql,
-                        "SELECT p.proxy_id, p.name, p.role, a.arch_index, s.status, s.rank_value, "
-                        "s.seconds, s.own_seconds, s.shared_seconds FROM scores s "
-                        "JOIN proxies p ON p.proxy_id = s.proxy_id "
-                        "JOIN architectures a ON a.arch_id = s.arch_id WHERE s.run_id = ?");
-    s.bind(1, static_cast<std::int64_t>(r.run_id));
-    while (s.executeStep()) {
-      auto& [name, sc] = by_proxy[s.getColumn(0).getInt64()];
-      name = s.getColumn(1).getString();
-      sc.auxiliary = s.getColumn(2).getString() == "auxiliary";
-      sc.seconds.push_back(s.getColumn(6).getDouble());
-      sc.own.push_back(s.getColumn(7).getDouble());
-      sc.shared.push_back(s.getColumn(8).getDouble());
-      swept.insert(s.getColumn(3).getInt64());
-      if (s.getColumn(4).getString() != "ok") {
-        ++sc.failed;
-        continue;
-      }
-      sc.arch.push_back(s.getColumn(3).getInt64());
-      sc.value.push_back(s.getColumn(5).getDouble());
-    }
-    for (auto& [id, entry] : by_proxy) {
-      (void)id;
-      auto& [name, sc] = entry;
+    for (const auto& [proxy_id, sc] : run.by_proxy) {
+      const ProxyDef* def = proxy_by_id.at(proxy_id);
       ProxyRow row;
-      row.proxy = name;
-      row.auxiliary = sc.auxiliary;
-      row.ok = static_cast<std::int64_t>(sc.value.size());
+      row.proxy = def->name;
+      row.auxiliary = def->auxiliary();
+      row.ok = static_cast<std::int64_t>(sc.ok_value.size());
       row.failed = sc.failed;
       row.median_seconds = median(sc.seconds);
-      row.median_own_seconds = median(sc.own);
-      row.median_shared_seconds = median(sc.shared);
-      for (const auto& k : order) {
+      row.median_own_seconds = median(sc.own_seconds);
+      row.median_shared_seconds = median(sc.shared_seconds);
+      for (const auto& k : r.truth) {
         const auto& column = truth.at(k);
         std::vector<double> x, y;
-        for (size_t i = 0; i < sc.arch.size(); ++i) {
-          auto it = column.find(sc.arch[i]);
+        for (size_t a = 0; a < sc.ok_arch.size(); ++a) {
+          auto it = column.find(sc.ok_arch[a]);
           if (it == column.end()) continue;
-          x.push_back(sc.value[i]);
+          x.push_back(sc.ok_value[a]);
           y.push_back(it->second);
         }
         row.by_truth.push_back({static_cast<std::int64_t>(x.size()), stats::kendall_tau_b(x, y),
@@ -144,17 +101,17 @@ std::vector<RunReport> correlation_report(db::ResultsDb& db) {
     // Short-training baselines: each shorter training length predicting the longer columns of
     // the same dataset and split.
     std::set<int, std::greater<int>> lengths;
-    for (const auto& k : order) lengths.insert(std::get<2>(k));
+    for (const auto& k : r.truth) lengths.insert(k.epochs);
     for (int short_epochs : lengths) {
       Baseline b;
       b.epochs = short_epochs;
       bool any = false;
-      for (const auto& k : order) {
+      for (const auto& k : r.truth) {
         Correlation c;
-        const auto twin = std::make_tuple(std::get<0>(k), std::get<1>(k), short_epochs);
-        if (std::get<2>(k) > short_epochs && truth.count(twin)) {
+        const TruthKey twin{k.dataset, k.split, short_epochs};
+        if (k.epochs > short_epochs && truth.count(twin)) {
           std::vector<double> x, y;
-          for (auto arch : swept) {
+          for (auto arch : run.archs) {
             auto short_it = truth.at(twin).find(arch);
             auto long_it = truth.at(k).find(arch);
             if (short_it == truth.at(twin).end() || long_it == truth.at(k).end()) continue;
@@ -169,8 +126,13 @@ std::vector<RunReport> correlation_report(db::ResultsDb& db) {
       }
       if (any) r.short_training.push_back(std::move(b));
     }
+    reports.push_back(std::move(r));
   }
   return reports;
+}
+
+std::vector<RunReport> correlation_report(db::ResultsDb& db) {
+  return correlation_report(load_report_data(db));
 }
 
 namespace {

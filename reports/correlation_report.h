@@ -1,8 +1,7 @@
 // `nasbench report`: for every run in a results database, each proxy's Kendall tau-b and Spearman
 // rho against every ground-truth column of the run's own space (NB201: 200- and 12-epoch
 // accuracies; NB101: val_acc_108ep and its 36/12/4-epoch twins), the shorter trainings as
-// baselines, failure counts and seconds per architecture. Reads the SQLite file only
-// (torch-free).
+// baselines, failure counts and seconds per architecture. Torch-free.
 #pragma once
 
 #include <cstdint>
@@ -61,7 +60,10 @@ struct RunReport {
   std::vector<Baseline> short_training;
 };
 
-std::vector<RunReport> correlation_report(db::ResultsDb& db);
+struct ReportData;
+// From the reports' one loader (reports/report_data.h); timing-only runs are left out.
+std::vector<RunReport> correlation_report(const ReportData& data);
+std::vector<RunReport> correlation_report(db::ResultsDb& db);  // loads, then the above
 void print_correlation_report(const std::vector<RunReport>& reports, std::ostream& out);
 
 }  // namespace nbz::report

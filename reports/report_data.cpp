@@ -92,7 +92,8 @@ ReportData load_report_data(db::ResultsDb& db) {
     }
 
     SQLite::Statement scores(
-        sql, "SELECT a.arch_index, s.proxy_id, s.status, s.rank_value, s.seconds FROM scores s "
+        sql, "SELECT a.arch_index, s.proxy_id, s.status, s.rank_value, s.seconds, "
+             "s.own_seconds, s.shared_seconds FROM scores s "
              "JOIN architectures a ON a.arch_id = s.arch_id WHERE s.run_id = ? "
              "ORDER BY a.arch_index, s.proxy_id");
     for (auto& r : data.runs) {
@@ -102,6 +103,9 @@ ReportData load_report_data(db::ResultsDb& db) {
         const std::int64_t arch = scores.getColumn(0).getInt64();
         auto& ps = r.by_proxy[scores.getColumn(1).getInt64()];
         const double seconds = scores.getColumn(4).getDouble();
+        ps.seconds.push_back(seconds);
+        ps.own_seconds.push_back(scores.getColumn(5).getDouble());
+        ps.shared_seconds.push_back(scores.getColumn(6).getDouble());
         r.arch_seconds[arch] += seconds;
         if (r.archs.empty() || r.archs.back() != arch) r.archs.push_back(arch);
         if (scores.getColumn(2).getString() != "ok") {

@@ -52,6 +52,9 @@ struct ProxyScores {
   std::vector<double> ok_value;       // rank_value, aligned with ok_arch
   std::vector<double> ok_seconds;     // scores.seconds, aligned with ok_arch
   std::int64_t failed = 0;
+  // Every row, failed ones included: what the proxy cost per architecture (scores.seconds) and
+  // its split into own computation and share of shared passes.
+  std::vector<double> seconds, own_seconds, shared_seconds;
 };
 
 struct RunData {
