@@ -14,13 +14,6 @@
 namespace nbz::report {
 namespace {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return std::nan("");
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 std::string fixed(double v, int digits) {
   if (std::isnan(v)) return "n/a";
   std::ostringstream s;
@@ -81,9 +74,9 @@ std::vector<RunReport> correlation_report(const ReportData& data) {
       row.auxiliary = def->auxiliary();
       row.ok = static_cast<std::int64_t>(sc.ok_value.size());
       row.failed = sc.failed;
-      row.median_seconds = median(sc.seconds);
-      row.median_own_seconds = median(sc.own_seconds);
-      row.median_shared_seconds = median(sc.shared_seconds);
+      row.median_seconds = stats::quantile(sc.seconds, 0.5);
+      row.median_own_seconds = stats::quantile(sc.own_seconds, 0.5);
+      row.median_shared_seconds = stats::quantile(sc.shared_seconds, 0.5);
       for (const auto& k : r.truth) {
         const auto& column = truth.at(k);
         std::vector<double> x, y;
