@@ -158,6 +158,7 @@ ArchScores score_architecture(const EngineInput& input,
     if (!needed.count(pass)) return;
     PassOutcome outcome;
     outcome.pass = pass;
+    outcome.name = pass_name(pass);
     for (const auto* p : proxies)
       if (uses(p, pass)) outcome.users.push_back(p->name);
     // A pass whose prerequisite failed does not run; its users fail with the first cause.

@@ -41,6 +41,9 @@ struct ProxyOutcome {
 
 struct PassOutcome {
   Pass pass = Pass::Build;
+  // As the `passes` table stores it: pass_name(pass), or for the NTK time evolution a name that
+  // says which epoch (`train_epoch_1`, `ntk_jacobian_trained_1`, ...).
+  std::string name;
   double seconds = 0;
   bool ok = true;
   std::string failure;

@@ -16,10 +16,10 @@ bool is_training_metric(const ProxyInfo& p) {
 
 }  // namespace
 
-EvolutionScores score_after_training(const EngineInput& input, const ImageSet& training_images,
-                                     const TrainingOptions& options,
-                                     const std::vector<const ProxyInfo*>& proxies) {
-  EvolutionScores result;
+ArchScores score_after_training(const EngineInput& input, const ImageSet& training_images,
+                                const TrainingOptions& options,
+                                const std::vector<const ProxyInfo*>& proxies) {
+  ArchScores result;
   int last_epoch = 0;
   for (const auto* p : proxies) {
     NBZ_ASSERT(p->train_epochs > 0 && !p->base_name.empty(),
@@ -48,7 +48,8 @@ EvolutionScores score_after_training(const EngineInput& input, const ImageSet& t
   std::string failure;  // set once an epoch failed: every later epoch inherits the cause
   SearchNetwork network;
   {
-    EvolutionPass build;
+    PassOutcome build;
+    build.pass = Pass::Build;
     build.name = "build_for_training";
     build.users = names_of(users_from(1, false));
     Stopwatch watch;
@@ -72,7 +73,8 @@ EvolutionScores score_after_training(const EngineInput& input, const ImageSet& t
 
   for (int epoch = 1; epoch <= last_epoch; ++epoch) {
     const auto continuing = users_from(epoch, false);
-    EvolutionPass train;
+    PassOutcome train;
+    train.pass = Pass::Training;
     train.name = "train_epoch_" + std::to_string(epoch);
     train.users = names_of(continuing);
     EpochMetrics metrics;
@@ -135,14 +137,10 @@ EvolutionScores score_after_training(const EngineInput& input, const ImageSet& t
       out.shared_seconds += got.shared_seconds;
     }
     const std::string suffix = "_trained_" + std::to_string(epoch);
-    for (const auto& pass : scores.passes) {
-      EvolutionPass p;
-      p.name = pass_name(pass.pass) + suffix;
-      p.seconds = pass.seconds;
-      p.ok = pass.ok;
-      p.failure = pass.failure;
-      for (const auto& user : pass.users) p.users.push_back(trained_name.at(user));
-      result.passes.push_back(std::move(p));
+    for (PassOutcome pass : scores.passes) {
+      pass.name += suffix;
+      for (auto& user : pass.users) user = trained_name.at(user);
+      result.passes.push_back(std::move(pass));
     }
   }
   return result;

@@ -19,27 +19,13 @@
 
 namespace nbz {
 
-// One step of the evolution, for the database's `passes` table: `train_epoch_<k>` (the epoch of
-// training that ended at k), and the engine's passes on the trained network, named
-// `<pass>_trained_<k>`.
-struct EvolutionPass {
-  std::string name;
-  double seconds = 0;
-  bool ok = true;
-  std::string failure;
-  std::vector<std::string> users;
-};
-
-struct EvolutionScores {
-  std::vector<ProxyOutcome> proxies;  // in the order requested
-  std::vector<EvolutionPass> passes;  // in the order run
-};
-
 // `proxies` must all have train_epochs > 0. `input.make_network` (after torch::manual_seed of
 // input.seed) gives the initial network, exactly the one the engine scores at epoch 0. The
 // training seed is options.seed (the caller sets it from the run seed). Threads are the caller's.
-EvolutionScores score_after_training(const EngineInput& input, const ImageSet& training_images,
-                                     const TrainingOptions& options,
-                                     const std::vector<const ProxyInfo*>& proxies);
+// The passes come back named `build_for_training`, `train_epoch_<k>` (the epoch of training that
+// ended at k) and `<pass>_trained_<k>` (the engine's passes on the network trained to k).
+ArchScores score_after_training(const EngineInput& input, const ImageSet& training_images,
+                                const TrainingOptions& options,
+                                const std::vector<const ProxyInfo*>& proxies);
 
 }  // namespace nbz

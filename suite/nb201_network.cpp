@@ -133,12 +133,7 @@ torch::Tensor NetworkImpl::features(const torch::Tensor& x, const ForwardContext
 }
 
 torch::Tensor NetworkImpl::classify(const torch::Tensor& pooled, const ForwardContext& ctx) {
-  auto logits = classifier_->forward(pooled);
-  if (ctx.taps) {
-    ctx.taps->weighted_output(classifier_->weight, logits);
-    ctx.taps->linear_io(*classifier_, pooled, logits);
-  }
-  return logits;
+  return tapped_linear(classifier_, pooled, ctx);
 }
 
 }  // namespace nbz::nb201

@@ -97,4 +97,16 @@ inline torch::Tensor tapped_relu(const torch::Tensor& x, const ForwardContext& c
   return tapped_output(torch::relu(x), ctx);
 }
 
+// A Linear layer (the classifier), reported to the taps like every Conv2d so that the proxies
+// reading weighted layers (flops, the per-sample gradient fast path, ...) count it too.
+inline torch::Tensor tapped_linear(torch::nn::Linear& layer, const torch::Tensor& x,
+                                   const ForwardContext& ctx) {
+  auto out = layer->forward(x);
+  if (ctx.taps) {
+    ctx.taps->weighted_output(layer->weight, out);
+    ctx.taps->linear_io(*layer, x, out);
+  }
+  return out;
+}
+
 }  // namespace nbz

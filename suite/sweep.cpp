@@ -239,37 +239,26 @@ EngineInput engine_input(const SweepSetup& s, const SweepOptions& o, std::int64_
 
 // Every requested proxy of one architecture: those at initialisation through the shared-pass
 // engine, the _trained_<k> ones through the NTK time evolution (which trains once, up to the
-// largest k). Passes are named as the `passes` table stores them.
-struct ScoredArch {
-  std::vector<ProxyOutcome> proxies;  // in the order requested
-  struct NamedPass {
-    std::string name;
-    double seconds = 0;
-    bool ok = true;
-    std::vector<std::string> users;
-  };
-  std::vector<NamedPass> passes;
-};
-
-ScoredArch score_arch(const SweepSetup& s, const SweepOptions& o, std::int64_t index,
+// largest k).
+ArchScores score_arch(const SweepSetup& s, const SweepOptions& o, std::int64_t index,
                       const std::vector<const ProxyInfo*>& proxies) {
   std::vector<const ProxyInfo*> at_init, trained;
   for (const auto* p : proxies) (is_trained(p) ? trained : at_init).push_back(p);
   const EngineInput input = engine_input(s, o, index);
-  ScoredArch out;
+  ArchScores out;
   std::map<const ProxyInfo*, ProxyOutcome> by_proxy;
   if (!at_init.empty()) {
     const ArchScores scores = score_architecture(input, at_init);
     for (const auto& p : scores.proxies) by_proxy[p.proxy] = p;
-    for (const auto& p : scores.passes) out.passes.push_back({pass_name(p.pass), p.seconds, p.ok, p.users});
+    out.passes = scores.passes;
   }
   if (!trained.empty()) {
     NBZ_ASSERT(s.training_images != nullptr, "trained proxies without training images");
     TrainingOptions training;
     training.seed = o.seed;
-    const EvolutionScores scores = score_after_training(input, *s.training_images, training, trained);
+    const ArchScores scores = score_after_training(input, *s.training_images, training, trained);
     for (const auto& p : scores.proxies) by_proxy[p.proxy] = p;
-    for (const auto& p : scores.passes) out.passes.push_back({p.name, p.seconds, p.ok, p.users});
+    out.passes.insert(out.passes.end(), scores.passes.begin(), scores.passes.end());
   }
   for (const auto* p : proxies) out.proxies.push_back(by_proxy.at(p));
   return out;
@@ -415,7 +404,7 @@ SweepSummary run_sweep_unchecked(const SweepOptions& o) {
         summary.interrupted = true;
         break;
       }
-      const ScoredArch scores = score_arch(s, o, index, missing);
+      const ArchScores scores = score_arch(s, o, index, missing);
       std::vector<db::ScoreRow> rows;
       for (const auto& out : scores.proxies) {
         db::ScoreRow row;
@@ -465,7 +454,7 @@ std::string score_one_json(const SweepOptions& o, std::int64_t arch_index) {
   if (arch_index < 0 || arch_index >= s.space.size())
     throw Error("--arch-index " + std::to_string(arch_index) + " is outside 0.." +
                 std::to_string(s.space.size() - 1));
-  const ScoredArch scores = score_arch(s, o, arch_index, s.proxies);
+  const ArchScores scores = score_arch(s, o, arch_index, s.proxies);
   std::ostringstream j;
   j << "{\"space\":\"" << s.space.name << "\",\"arch_index\":" << arch_index << ",\"arch\":\""
     << s.space.arch(arch_index) << "\",\"seed\":" << o.seed << ",\"dataset\":\"" << o.dataset

@@ -53,7 +53,10 @@ TEST(Engine, SharingPassesChangesNoValue) {
 TEST(Engine, EachPassRunsOnceAndIsShared) {
   const auto out = score_architecture(nb201_input(kArch), resolve_proxy_list("grad_norm,snip,naswot,params"));
   std::map<std::string, std::vector<std::string>> users;
-  for (const auto& p : out.passes) users[pass_name(p.pass)] = p.users;
+  for (const auto& p : out.passes) {
+    EXPECT_EQ(p.name, pass_name(p.pass));  // the name the passes table stores
+    users[p.name] = p.users;
+  }
   EXPECT_EQ(out.passes.size(), 3u);  // build, train_forward, loss_grad
   EXPECT_EQ(users["build"].size(), 4u);
   EXPECT_EQ(users["train_forward"], (std::vector<std::string>{"grad_norm", "snip", "naswot"}));

@@ -118,12 +118,15 @@ TEST(NtkEvolution, PassesAndTimesAreChargedToTheirProxies) {
   const ImageSet images = tiny_images(12);
   const auto out = score_after_training(tiny_input(), images, tiny_training(),
                                         {&trained_proxy("lga", 1), &trained_proxy("ntk_fro", 1)});
-  std::map<std::string, EvolutionPass> passes;
+  std::map<std::string, PassOutcome> passes;
   for (const auto& p : out.passes) passes[p.name] = p;
   ASSERT_TRUE(passes.count("train_epoch_1"));
   ASSERT_TRUE(passes.count("ntk_jacobian_trained_1"));
   EXPECT_EQ(passes["ntk_jacobian_trained_1"].users,
             (std::vector<std::string>{"lga_trained_1", "ntk_fro_trained_1"}));
+  // Each stored name keeps the pass it times.
+  EXPECT_EQ(passes["train_epoch_1"].pass, Pass::Training);
+  EXPECT_EQ(passes["ntk_jacobian_trained_1"].pass, Pass::NtkJacobian);
   double charged = 0, spent = 0;
   for (const auto& p : out.proxies) charged += p.shared_seconds;
   for (const auto& p : out.passes) spent += p.seconds;
