@@ -165,6 +165,10 @@ std::string epochs_text(const RunReport& r, const std::vector<size_t>& cols) {
 void print_correlation_report(const std::vector<RunReport>& reports, std::ostream& out) {
   if (reports.empty()) out << "no runs in this database\n";
   for (const auto& r : reports) {
+    // The name column fits the longest proxy name (ntk_lambda_min, gradalign_gram_b1, ...).
+    size_t name_width = 13;
+    for (const auto& p : r.proxies) name_width = std::max(name_width, p.proxy.size() + 1);
+    const auto name = [&](const std::string& s) { return pad(s, name_width); };
     out << r.header << "\n";
     if (r.truth.empty())
       out << "\n  no " << r.space << " ground truth in this database: no correlations\n";
@@ -172,12 +176,12 @@ void print_correlation_report(const std::vector<RunReport>& reports, std::ostrea
       auto width = [&](size_t c) { return std::max<size_t>(16, r.truth[c].label().size() + 1); };
       out << "\n  Kendall tau-b / Spearman rho of rank_value against " << epochs_text(r, cols)
           << " (n = architectures with an ok score)\n";
-      out << "  " << pad("proxy", 13) << pad("n", 6) << pad("failed", 7);
+      out << "  " << name("proxy") << pad("n", 6) << pad("failed", 7);
       for (size_t c : cols) out << pad(r.truth[c].label(), width(c));
       out << "\n";
       for (const auto& p : r.proxies) {
         if (p.auxiliary) continue;
-        out << "  " << pad(p.proxy, 13) << pad(std::to_string(p.ok), 6)
+        out << "  " << name(p.proxy) << pad(std::to_string(p.ok), 6)
             << pad(std::to_string(p.failed), 7);
         for (size_t c : cols) {
           const auto& cor = p.by_truth[c];
@@ -190,7 +194,7 @@ void print_correlation_report(const std::vector<RunReport>& reports, std::ostrea
         std::int64_t n = 0;
         for (size_t c : cols) n = n ? n : b.by_truth[c].n;
         if (n == 0) continue;
-        out << "  " << pad(std::to_string(b.epochs) + "ep-acc*", 13) << pad(std::to_string(n), 6)
+        out << "  " << name(std::to_string(b.epochs) + "ep-acc*") << pad(std::to_string(n), 6)
             << pad("-", 7);
         for (size_t c : cols) {
           const auto& cor = b.by_truth[c];
@@ -206,10 +210,10 @@ void print_correlation_report(const std::vector<RunReport>& reports, std::ostrea
     }
     out << "\n  seconds per architecture (median over architectures; shared = this proxy's share of "
            "passes it shares)\n";
-    out << "  " << pad("proxy", 13) << pad("total", 11) << pad("own", 11) << pad("shared", 11)
+    out << "  " << name("proxy") << pad("total", 11) << pad("own", 11) << pad("shared", 11)
         << "\n";
     for (const auto& p : r.proxies)
-      out << "  " << pad(p.proxy, 13) << pad(fixed(p.median_seconds, 5), 11)
+      out << "  " << name(p.proxy) << pad(fixed(p.median_seconds, 5), 11)
           << pad(fixed(p.median_own_seconds, 5), 11) << pad(fixed(p.median_shared_seconds, 5), 11)
           << "\n";
     out << "\n";

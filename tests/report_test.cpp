@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "benchmarks_db/results_db.h"
+#include "reports/correlation_report.h"
 #include "reports/plots.h"
 #include "reports/report_data.h"
 #include "reports/report_tables.h"
@@ -621,6 +622,55 @@ TEST(Figures, SvgPanelsAndRealPngs) {
   for (const char* ext : {".tex", ".md", ".csv"})
     EXPECT_EQ(access((t.dir() + "/out/paper_nb201" + ext).c_str(), R_OK), 0) << ext;
   EXPECT_NE(access((t.dir() + "/out/timing_nb201.md").c_str(), F_OK), 0);  // not asked for
+}
+
+TEST(CorrelationText, ColumnsStayAlignedWithLongProxyNames) {
+  RunReport r;
+  r.header = "run 1: nb201";
+  r.space = "nb201";
+  r.truth = {{"cifar10", "test", 200}, {"cifar100", "valid", 200}};
+  for (const std::string name : {"snip", "gradalign_gram_b1", "ntk_lambda_min"}) {
+    ProxyRow p;
+    p.proxy = name;
+    p.ok = 51;
+    p.by_truth = {{51, -0.383, -0.553}, {51, 0.5, 0.7}};
+    p.median_seconds = 12.5;
+    r.proxies.push_back(p);
+  }
+  r.short_training.push_back({12, {{51, 0.778, 0.925}, {51, 0.682, 0.869}}});
+  std::ostringstream text;
+  print_correlation_report({r}, text);
+  // Every row of a table starts its columns where its header does.
+  std::istringstream lines(text.str());
+  std::string line;
+  std::vector<std::string> table;
+  std::size_t n_at = std::string::npos, test_at = std::string::npos, total_at = std::string::npos;
+  int correlation_rows = 0, timing_rows = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("  proxy ", 0) == 0) {
+      if (line.find("cifar10_test") != std::string::npos) {
+        n_at = line.find(" n ") + 1;
+        test_at = line.find("cifar10_test");
+      } else {
+        total_at = line.find("total");
+      }
+      continue;
+    }
+    for (const char* name : {"snip ", "gradalign_gram_b1 ", "ntk_lambda_min ", "12ep-acc* "}) {
+      if (line.rfind(std::string("  ") + name, 0) != 0) continue;
+      if (line.find(" / ") != std::string::npos) {
+        ++correlation_rows;
+        EXPECT_EQ(line.find("51"), n_at) << line << "\n" << text.str();
+        EXPECT_EQ(line.find(name == std::string("12ep-acc* ") ? "0.778" : "-0.383"), test_at)
+            << line << "\n" << text.str();
+      } else {
+        ++timing_rows;
+        EXPECT_EQ(line.find("12.50000"), total_at) << line << "\n" << text.str();
+      }
+    }
+  }
+  EXPECT_EQ(correlation_rows, 4) << text.str();  // three proxies and the 12-epoch baseline
+  EXPECT_EQ(timing_rows, 3) << text.str();
 }
 
 TEST(ReportBundle, EmptyDatabaseAndProvenance) {
