@@ -32,24 +32,7 @@ Batch tiny_batch() {
 
 std::map<std::string, ProxyOutcome> engine_scores(const NetworkFactory& factory, const Batch& b,
                                                   const std::string& proxies) {
-  EngineInput in;
-  in.make_network = factory;
-  in.seed = kSeed;
-  in.images = b.images;
-  in.labels = b.labels;
-  std::map<std::string, ProxyOutcome> out;
-  for (const auto& p : score_architecture(in, resolve_proxy_list(proxies)).proxies)
-    out[p.proxy->name] = p;
-  return out;
-}
-
-// The engine's initial weights of the tiny network, float64, train mode.
-std::shared_ptr<test::TinyNetworkImpl> double_tiny() {
-  torch::manual_seed(kSeed);
-  auto net = test::make_tiny();
-  net->to(torch::kFloat64);
-  net->train();
-  return net;
+  return test::engine_scores(factory, b.images, b.labels, kSeed, proxies);
 }
 
 torch::Tensor flat_row(const std::vector<torch::Tensor>& grads) {
@@ -63,7 +46,7 @@ torch::Tensor flat_row(const std::vector<torch::Tensor>& grads) {
 // forwarded alone.
 torch::Tensor float64_rows(test::TinyNetworkImpl& net, const Batch& b, bool batched) {
   const auto x = b.images.to(torch::kFloat64);
-  const std::vector<torch::Tensor> weights = {net.conv1->weight, net.conv2->weight, net.fc->weight};
+  const std::vector<torch::Tensor> weights = test::tiny_weights(net);
   std::vector<torch::Tensor> rows;
   for (int i = 0; i < kBatch; ++i) {
     torch::Tensor loss;
@@ -110,14 +93,14 @@ TEST(GradAlign, SampleGradientsEqualExplicitPerSampleAutogradInFloat64) {
   net->train();
   auto logits = net->forward(b.images);
   const auto g = sample_loss_gradients(logits, b.labels, net->weighted_layer_weights());
-  const auto expected = float64_rows(*double_tiny(), b, /*batched=*/true);
+  const auto expected = float64_rows(*test::float64_tiny(kSeed), b, /*batched=*/true);
   ASSERT_EQ(g.sizes(), expected.sizes());
   EXPECT_LT(worst_row_error(g, expected), 1e-5);
 }
 
 TEST(GradAlign, Batch1GradientsEqualExplicitPerSampleAutogradInFloat64) {
   const Batch b = tiny_batch();
-  const auto expected = float64_rows(*double_tiny(), b, /*batched=*/false);
+  const auto expected = float64_rows(*test::float64_tiny(kSeed), b, /*batched=*/false);
   for (bool fast : {false, true}) {
     torch::manual_seed(kSeed);
     auto net = test::make_tiny();
@@ -127,7 +110,7 @@ TEST(GradAlign, Batch1GradientsEqualExplicitPerSampleAutogradInFloat64) {
     EXPECT_LT(worst_row_error(g, expected), 1e-5) << (fast ? "fast path" : "reference loop");
   }
   // BatchNorm couples the samples of a batch: the two semantics really differ here.
-  EXPECT_GT(worst_row_error(float64_rows(*double_tiny(), b, true), expected), 1e-3);
+  EXPECT_GT(worst_row_error(float64_rows(*test::float64_tiny(kSeed), b, true), expected), 1e-3);
 }
 
 TEST(GradAlign, EngineScoresEqualDirectFloat64Computation) {
@@ -135,8 +118,8 @@ TEST(GradAlign, EngineScoresEqualDirectFloat64Computation) {
   const auto s = engine_scores(test::tiny_factory(), b,
                                "gradalign,gradalign_gram,gradalign_b1,gradalign_gram_b1");
   for (const auto& [name, outcome] : s) ASSERT_TRUE(outcome.ok) << name << ": " << outcome.failure;
-  const auto batched = float64_rows(*double_tiny(), b, true);
-  const auto alone = float64_rows(*double_tiny(), b, false);
+  const auto batched = float64_rows(*test::float64_tiny(kSeed), b, true);
+  const auto alone = float64_rows(*test::float64_tiny(kSeed), b, false);
   auto near = [](double got, double want, double rel) {
     EXPECT_NEAR(got, want, rel * std::abs(want) + 1e-9) << "got " << got << " want " << want;
   };

@@ -29,13 +29,7 @@ const Fixture& fixture() {
     torch::manual_seed(321);
     f.images = torch::randn({kBatch, 3, 4, 4});
     f.labels = torch::tensor({0, 1, 2, 0, 1, 0}, torch::kInt64);
-    EngineInput in;
-    in.make_network = test::tiny_factory();
-    in.seed = kSeed;
-    in.images = f.images;
-    in.labels = f.labels;
-    for (const auto& p : score_architecture(in, resolve_proxy_list("all")).proxies)
-      f.scores[p.proxy->name] = p;
+    f.scores = test::engine_scores(test::tiny_factory(), f.images, f.labels, kSeed, "all");
     return f;
   }();
   return f;
@@ -47,29 +41,16 @@ double score(const std::string& name) {
   return s.value;
 }
 
-// The engine's initial weights, in float64, train mode.
-std::shared_ptr<test::TinyNetworkImpl> double_net() {
-  torch::manual_seed(kSeed);
-  auto net = test::make_tiny();
-  net->to(torch::kFloat64);
-  net->train();
-  return net;
-}
-
-std::vector<torch::Tensor> weights_of(test::TinyNetworkImpl& n) {
-  return {n.conv1->weight, n.conv2->weight, n.fc->weight};
-}
-
 std::vector<torch::Tensor> loss_grads(test::TinyNetworkImpl& n, const torch::Tensor& x,
                                       const torch::Tensor& y) {
   auto loss = torch::nn::functional::cross_entropy(n.forward(x.to(torch::kFloat64)), y);
-  return torch::autograd::grad({loss}, weights_of(n));
+  return torch::autograd::grad({loss}, test::tiny_weights(n));
 }
 
 TEST(GoldenProxies2, PlainInFloat64) {
-  auto net = double_net();
+  auto net = test::float64_tiny(kSeed);
   auto g = loss_grads(*net, fixture().images, fixture().labels);
-  auto w = weights_of(*net);
+  auto w = test::tiny_weights(*net);
   double plain = 0;
   for (size_t i = 0; i < w.size(); ++i) plain += (w[i] * g[i]).sum().item<double>();
   EXPECT_NEAR(score("plain"), plain, 1e-5 * std::abs(plain) + 1e-9);
@@ -77,8 +58,8 @@ TEST(GoldenProxies2, PlainInFloat64) {
 
 TEST(GoldenProxies2, GraspByFiniteDifferencesOfTheGradient) {
   // H g as the directional derivative of the gradient along g (no double backward involved).
-  auto net = double_net();
-  auto w = weights_of(*net);
+  auto net = test::float64_tiny(kSeed);
+  auto w = test::tiny_weights(*net);
   auto g0 = loss_grads(*net, fixture().images, fixture().labels);
   const double h = 1e-5;
   auto shifted = [&](double step) {
@@ -109,7 +90,7 @@ struct OutputRecorder : ForwardTaps {
 };
 
 TEST(GoldenProxies2, FisherByLoopsInFloat64) {
-  auto net = double_net();
+  auto net = test::float64_tiny(kSeed);
   OutputRecorder rec;
   ForwardContext ctx;
   ctx.taps = &rec;
@@ -273,7 +254,7 @@ TEST(GoldenProxies2, MecoByLoopsAndJacobi) {
 }
 
 TEST(GoldenProxies2, ZicoByLoopsInFloat64) {
-  auto net = double_net();
+  auto net = test::float64_tiny(kSeed);
   auto x = fixture().images;
   auto g0 = loss_grads(*net, x.slice(0, 0, 3), fixture().labels.slice(0, 0, 3));
   auto g1 = loss_grads(*net, x.slice(0, 3, 6), fixture().labels.slice(0, 3, 6));
@@ -293,9 +274,9 @@ TEST(GoldenProxies2, ZicoByLoopsInFloat64) {
 }
 
 TEST(GoldenProxies2, GradSignByPerSampleGradientsInFloat64) {
-  auto net = double_net();
+  auto net = test::float64_tiny(kSeed);
   std::vector<torch::Tensor> sums;
-  for (auto& w : weights_of(*net)) sums.push_back(torch::zeros_like(w));
+  for (auto& w : test::tiny_weights(*net)) sums.push_back(torch::zeros_like(w));
   for (int i = 0; i < kBatch; ++i) {
     auto g = loss_grads(*net, fixture().images.slice(0, i, i + 1), fixture().labels.slice(0, i, i + 1));
     for (size_t k = 0; k < g.size(); ++k) sums[k] += g[k].sign();
@@ -306,7 +287,7 @@ TEST(GoldenProxies2, GradSignByPerSampleGradientsInFloat64) {
 }
 
 TEST(GoldenProxies2, NtkFromJacobianEqualsExplicitPerSampleAutogradInFloat64) {
-  auto net = double_net();
+  auto net = test::float64_tiny(kSeed);
   auto x = fixture().images.to(torch::kFloat64);
   std::vector<torch::Tensor> named = net->named_weight_parameters();  // conv1, bn1 gamma, conv2, fc
   ASSERT_EQ(named.size(), 4u);

@@ -18,7 +18,6 @@ constexpr int kBatch = 6;
 struct Fixture {
   torch::Tensor images, labels;
   std::map<std::string, ProxyOutcome> scores;
-  std::shared_ptr<test::TinyNetworkImpl> net;  // the same initial weights as the engine's
 };
 
 const Fixture& fixture() {
@@ -27,15 +26,7 @@ const Fixture& fixture() {
     torch::manual_seed(123);
     f.images = torch::randn({kBatch, 3, 4, 4});
     f.labels = torch::tensor({0, 1, 2, 0, 1, 2}, torch::kInt64);
-    EngineInput in;
-    in.make_network = test::tiny_factory();
-    in.seed = kSeed;
-    in.images = f.images;
-    in.labels = f.labels;
-    const auto out = score_architecture(in, resolve_proxy_list("all"));
-    for (const auto& p : out.proxies) f.scores[p.proxy->name] = p;
-    torch::manual_seed(kSeed);
-    f.net = test::make_tiny();
+    f.scores = test::engine_scores(test::tiny_factory(), f.images, f.labels, kSeed, "all");
     return f;
   }();
   return f;
@@ -45,19 +36,6 @@ double score(const std::string& name) {
   const auto& s = fixture().scores.at(name);
   EXPECT_TRUE(s.ok) << name << ": " << s.failure;
   return s.value;
-}
-
-// A float64 copy of the tiny network with the engine's initial weights.
-std::shared_ptr<test::TinyNetworkImpl> double_copy() {
-  auto copy = test::make_tiny();
-  copy->to(torch::kFloat64);
-  copy_network_state(*fixture().net, *copy);
-  copy->train();
-  return copy;
-}
-
-std::vector<torch::Tensor> weights_of(test::TinyNetworkImpl& n) {
-  return {n.conv1->weight, n.conv2->weight, n.fc->weight};
 }
 
 double loss64(test::TinyNetworkImpl& n) {
@@ -78,7 +56,7 @@ TEST(GoldenProxies, FlopsByHand) {
 
 TEST(GoldenProxies, L2NormByLoops) {
   double total = 0;
-  for (const auto& w : weights_of(*fixture().net)) {
+  for (const auto& w : test::tiny_weights(*test::float64_tiny(kSeed))) {
     auto flat = w.detach().to(torch::kFloat64).flatten();
     double sq = 0;
     for (int64_t i = 0; i < flat.numel(); ++i) sq += flat[i].item<double>() * flat[i].item<double>();
@@ -88,10 +66,10 @@ TEST(GoldenProxies, L2NormByLoops) {
 }
 
 TEST(GoldenProxies, GradNormAndSnipAgainstFiniteDifferencesInFloat64) {
-  auto net = double_copy();
+  auto net = test::float64_tiny(kSeed);
   double grad_norm = 0, snip = 0;
   const double h = 1e-6;
-  for (auto& w : weights_of(*net)) {
+  for (auto& w : test::tiny_weights(*net)) {
     double sq = 0;
     auto flat = w.detach().view({-1});  // shares storage with the parameter
     for (int64_t i = 0; i < flat.numel(); ++i) {
@@ -123,7 +101,7 @@ TEST(GoldenProxies, GradNormAndSnipAgainstFiniteDifferencesInFloat64) {
 TEST(GoldenProxies, SynflowByExactDifferences) {
   // With |weights|, no BatchNorm and an all-ones input every activation is positive, so the ReLUs
   // are the identity and R is multilinear: dR/dw = R(w + 1) - R(w) exactly.
-  auto net = double_copy();
+  auto net = test::float64_tiny(kSeed);
   {
     torch::NoGradGuard ng;
     for (auto& p : net->parameters()) p.abs_();
@@ -137,7 +115,7 @@ TEST(GoldenProxies, SynflowByExactDifferences) {
   };
   const double base = R();
   double synflow = 0;
-  for (auto& w : weights_of(*net)) {
+  for (auto& w : test::tiny_weights(*net)) {
     auto flat = w.detach().view({-1});
     for (int64_t i = 0; i < flat.numel(); ++i) {
       const double orig = flat[i].item<double>();
@@ -210,7 +188,7 @@ TEST(GoldenProxies, NaswotByCountingCodes) {
 TEST(GoldenProxies, JacobCovByFiniteDifferencesAndJacobiEigenvalues) {
   // d(sum of all logits)/dx by central differences in float64 (train-mode BN couples samples,
   // which the reference's y.backward(ones) includes too).
-  auto net = double_copy();
+  auto net = test::float64_tiny(kSeed);
   auto x = fixture().images.to(torch::kFloat64).clone();
   auto total = [&] {
     torch::NoGradGuard ng;

@@ -3,6 +3,12 @@
 // benchmark networks, so the engine runs on it unchanged.
 #pragma once
 
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "proxies/engine.h"
 #include "suite/network.h"
 
 namespace nbz::test {
@@ -47,6 +53,38 @@ class TinyNetworkImpl : public SearchNetworkImpl {
 inline std::shared_ptr<TinyNetworkImpl> make_tiny() { return std::make_shared<TinyNetworkImpl>(); }
 inline NetworkFactory tiny_factory() {
   return [] { return std::static_pointer_cast<SearchNetworkImpl>(make_tiny()); };
+}
+
+// The tiny network with the initial weights the engine gives it under `seed`, in float64 and
+// train mode: the independent side of a golden test.
+inline std::shared_ptr<TinyNetworkImpl> float64_tiny(std::uint64_t seed) {
+  torch::manual_seed(seed);
+  auto net = make_tiny();
+  net->to(torch::kFloat64);
+  net->train();
+  return net;
+}
+
+// The weights the proxies' "weight" parameters cover, in the engine's order.
+inline std::vector<torch::Tensor> tiny_weights(TinyNetworkImpl& n) {
+  return {n.conv1->weight, n.conv2->weight, n.fc->weight};
+}
+
+// The engine's outcomes on one batch, by proxy name.
+inline std::map<std::string, ProxyOutcome> engine_scores(const NetworkFactory& factory,
+                                                         const torch::Tensor& images,
+                                                         const torch::Tensor& labels,
+                                                         std::uint64_t seed,
+                                                         const std::string& proxies) {
+  EngineInput in;
+  in.make_network = factory;
+  in.seed = seed;
+  in.images = images;
+  in.labels = labels;
+  std::map<std::string, ProxyOutcome> out;
+  for (const auto& p : score_architecture(in, resolve_proxy_list(proxies)).proxies)
+    out[p.proxy->name] = p;
+  return out;
 }
 
 }  // namespace nbz::test
