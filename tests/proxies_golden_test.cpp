@@ -57,7 +57,7 @@ TEST(GoldenProxies, FlopsByHand) {
 TEST(GoldenProxies, L2NormByLoops) {
   double total = 0;
   for (const auto& w : test::tiny_weights(*test::float64_tiny(kSeed))) {
-    auto flat = w.detach().to(torch::kFloat64).flatten();
+    auto flat = w.detach().flatten();
     double sq = 0;
     for (int64_t i = 0; i < flat.numel(); ++i) sq += flat[i].item<double>() * flat[i].item<double>();
     total += std::sqrt(sq);

@@ -643,7 +643,6 @@ TEST(CorrelationText, ColumnsStayAlignedWithLongProxyNames) {
   // Every row of a table starts its columns where its header does.
   std::istringstream lines(text.str());
   std::string line;
-  std::vector<std::string> table;
   std::size_t n_at = std::string::npos, test_at = std::string::npos, total_at = std::string::npos;
   int correlation_rows = 0, timing_rows = 0;
   while (std::getline(lines, line)) {

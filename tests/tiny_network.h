@@ -65,7 +65,8 @@ inline std::shared_ptr<TinyNetworkImpl> float64_tiny(std::uint64_t seed) {
   return net;
 }
 
-// The weights the proxies' "weight" parameters cover, in the engine's order.
+// The Conv/Linear weights, listed by hand so that golden tests do not rely on
+// SearchNetworkImpl::weighted_layer_weights(), which the engine uses; the engine's order.
 inline std::vector<torch::Tensor> tiny_weights(TinyNetworkImpl& n) {
   return {n.conv1->weight, n.conv2->weight, n.fc->weight};
 }
