@@ -44,7 +44,7 @@ struct ProxyInfo {
   // after train_epochs = k epochs of ordinary training (proxies/ntk_evolution.h). 0 and empty for
   // every proxy computed at initialisation.
   int train_epochs = 0;
-  std::string base_name;
+  std::string base_name{};  // braces: catalog rows may omit it without -Wmissing-field-initializers
 };
 
 const std::vector<ProxyInfo>& proxy_catalog();

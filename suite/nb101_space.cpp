@@ -133,6 +133,8 @@ const char* initial_vertex_hash(int out_degree, int in_degree, int label) {
 // then md5 of Python's str() of the sorted list of vertex hashes: "['<hex>', '<hex>']".
 std::string hash_dag(const Dag& dag) {
   const int n = dag.num_vertices;
+  // Dag guarantees this; stating it also lets GCC see that in[w] stays inside the array.
+  NBZ_ASSERT(n >= 0 && n <= kMaxVertices, "dag with " + std::to_string(n) + " vertices");
   Md5& md5 = thread_md5();
   char hashes[kMaxVertices][kHexLen];
   char next[kMaxVertices][kHexLen];
