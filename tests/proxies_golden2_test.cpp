@@ -18,28 +18,13 @@ namespace {
 constexpr std::uint64_t kSeed = 5;
 constexpr int kBatch = 6;
 
-struct Fixture {
-  torch::Tensor images, labels;
-  std::map<std::string, ProxyOutcome> scores;
-};
-
-const Fixture& fixture() {
-  static const Fixture f = [] {
-    Fixture f;
-    torch::manual_seed(321);
-    f.images = torch::randn({kBatch, 3, 4, 4});
-    f.labels = torch::tensor({0, 1, 2, 0, 1, 0}, torch::kInt64);
-    f.scores = test::engine_scores(test::tiny_factory(), f.images, f.labels, kSeed, "all");
-    return f;
-  }();
+const test::GoldenBatch& fixture() {
+  static const test::GoldenBatch f =
+      test::golden_batch(321, torch::tensor({0, 1, 2, 0, 1, 0}, torch::kInt64), kSeed);
   return f;
 }
 
-double score(const std::string& name) {
-  const auto& s = fixture().scores.at(name);
-  EXPECT_TRUE(s.ok) << name << ": " << s.failure;
-  return s.value;
-}
+double score(const std::string& name) { return fixture().score(name); }
 
 std::vector<torch::Tensor> loss_grads(test::TinyNetworkImpl& n, const torch::Tensor& x,
                                       const torch::Tensor& y) {

@@ -15,28 +15,13 @@ namespace {
 constexpr std::uint64_t kSeed = 11;
 constexpr int kBatch = 6;
 
-struct Fixture {
-  torch::Tensor images, labels;
-  std::map<std::string, ProxyOutcome> scores;
-};
-
-const Fixture& fixture() {
-  static const Fixture f = [] {
-    Fixture f;
-    torch::manual_seed(123);
-    f.images = torch::randn({kBatch, 3, 4, 4});
-    f.labels = torch::tensor({0, 1, 2, 0, 1, 2}, torch::kInt64);
-    f.scores = test::engine_scores(test::tiny_factory(), f.images, f.labels, kSeed, "all");
-    return f;
-  }();
+const test::GoldenBatch& fixture() {
+  static const test::GoldenBatch f =
+      test::golden_batch(123, torch::tensor({0, 1, 2, 0, 1, 2}, torch::kInt64), kSeed);
   return f;
 }
 
-double score(const std::string& name) {
-  const auto& s = fixture().scores.at(name);
-  EXPECT_TRUE(s.ok) << name << ": " << s.failure;
-  return s.value;
-}
+double score(const std::string& name) { return fixture().score(name); }
 
 double loss64(test::TinyNetworkImpl& n) {
   return torch::nn::functional::cross_entropy(n.forward(fixture().images.to(torch::kFloat64)),

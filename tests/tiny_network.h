@@ -3,6 +3,8 @@
 // benchmark networks, so the engine runs on it unchanged.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -86,6 +88,30 @@ inline std::map<std::string, ProxyOutcome> engine_scores(const NetworkFactory& f
   for (const auto& p : score_architecture(in, resolve_proxy_list(proxies)).proxies)
     out[p.proxy->name] = p;
   return out;
+}
+
+// One random batch for the tiny network (images drawn under `image_seed`) and the engine's
+// outcomes on it for every proxy under `net_seed`: the shared fixture of the golden tests.
+struct GoldenBatch {
+  torch::Tensor images, labels;
+  std::map<std::string, ProxyOutcome> scores;
+
+  // Adds a test failure, with the stored reason, when the engine did not score `name`.
+  double score(const std::string& name) const {
+    const auto& s = scores.at(name);
+    EXPECT_TRUE(s.ok) << name << ": " << s.failure;
+    return s.value;
+  }
+};
+
+inline GoldenBatch golden_batch(std::uint64_t image_seed, const torch::Tensor& labels,
+                                std::uint64_t net_seed) {
+  GoldenBatch g;
+  torch::manual_seed(image_seed);
+  g.images = torch::randn({labels.size(0), 3, 4, 4});
+  g.labels = labels;
+  g.scores = engine_scores(tiny_factory(), g.images, g.labels, net_seed, "all");
+  return g;
 }
 
 }  // namespace nbz::test
