@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <map>
 
 #include "proxies/engine.h"
 #include "tests/reference_math.h"
