@@ -200,8 +200,14 @@ class InputMerger {
                                        ") VALUES (" + placeholders + ")");
     while (read.executeStep()) {
       const std::int64_t in_id = read.getColumn(0).getInt64();
+      // An input older than version 3 keys its runs with OpenBLAS's picked kernel: match it by the
+      // key this version writes (the output is always the current version).
+      const std::string key =
+          in_version_ >= 3 ? read.getColumn(1).getString()
+                           : migrate_config_key_to_v3(read.getColumn(1).getString(),
+                                                      read.getColumn(13).getString());
       find.reset();
-      find.bind(1, read.getColumn(1).getString());
+      find.bind(1, key);
       std::int64_t id;
       if (find.executeStep()) {
         id = find.getColumn(0).getInt64();
@@ -213,7 +219,8 @@ class InputMerger {
         ++stats_.runs_known;
       } else {
         insert.reset();
-        for (int c = 1; c <= kRunColumnCount; ++c) bind_column(insert, c, read.getColumn(c));
+        insert.bind(1, key);
+        for (int c = 2; c <= kRunColumnCount; ++c) bind_column(insert, c, read.getColumn(c));
         insert.exec();
         id = out_.getLastInsertRowid();
         ++stats_.runs_new;
@@ -228,9 +235,15 @@ class InputMerger {
   }
 
   void merge_sessions() {
-    SQLite::Statement read(in_, "SELECT session_id, run_id, command_line, host, pid, "
-                                "code_version, started_at, ended_at, archs_done, outcome "
-                                "FROM run_sessions");
+    // Before version 3 a session's machine was not recorded, but its BLAS was its run's (the key
+    // held it): what the version-2-to-3 migration fills in.
+    SQLite::Statement read(in_, std::string("SELECT session_id, run_id, command_line, host, pid, "
+                                            "code_version, started_at, ended_at, archs_done, "
+                                            "outcome, ") +
+                                    (in_version_ >= 3
+                                         ? "cpu, device_name, blas FROM run_sessions"
+                                         : "NULL, NULL, (SELECT r.blas FROM runs r WHERE r.run_id "
+                                           "= run_sessions.run_id) FROM run_sessions"));
     SQLite::Statement find(out_, "SELECT session_id FROM run_sessions WHERE run_id = ? AND "
                                  "host = ? AND pid = ? AND started_at = ? AND command_line = ?");
     // The same session seen again: the input may have grown since (a shard merged while it was
@@ -241,8 +254,9 @@ class InputMerger {
                              "coalesce(ended_at, ?1), archs_done = max(archs_done, ?3) "
                              "WHERE session_id = ?4");
     SQLite::Statement insert(out_, "INSERT INTO run_sessions(run_id, command_line, host, pid, "
-                                   "code_version, started_at, ended_at, archs_done, outcome) "
-                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                   "code_version, started_at, ended_at, archs_done, outcome, "
+                                   "cpu, device_name, blas) "
+                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     while (read.executeStep()) {
       const std::int64_t run = mapped(run_ids_, read.getColumn(1).getInt64(), "run");
       find.reset();
@@ -264,7 +278,7 @@ class InputMerger {
       } else {
         insert.reset();
         insert.bind(1, run);
-        for (int c = 2; c <= 9; ++c) bind_column(insert, c, read.getColumn(c));
+        for (int c = 2; c <= 12; ++c) bind_column(insert, c, read.getColumn(c));
         insert.exec();
         id = out_.getLastInsertRowid();
         origins_.session[id] = in_path_;

@@ -10,6 +10,7 @@
 
 #include "benchmarks_db/schema.h"
 #include "suite/errors.h"
+#include "suite/run_context.h"
 
 namespace nbz::db {
 namespace {
@@ -27,6 +28,13 @@ SQLite::Database open_database(const std::string& path) {
 }
 
 }  // namespace
+
+std::string migrate_config_key_to_v3(const std::string& key, const std::string& blas) {
+  const std::string old_part = ";blas=" + blas + ";";
+  const auto at = key.find(old_part);
+  if (at == std::string::npos) return key;
+  return key.substr(0, at) + ";blas=" + blas_build(blas) + ";" + key.substr(at + old_part.size());
+}
 
 std::string utc_now() {
   const auto now = std::chrono::system_clock::now();
@@ -115,13 +123,43 @@ void ResultsDb::migrate() {
     tx.commit();
     return;
   }
-  NBZ_ASSERT(version == 1, "no migration from schema version " + std::to_string(version));
-  db_.exec(kMigrateV1ToV2Sql);
-  db_.exec(kProxyScoresViewSql);
+  NBZ_ASSERT(version == 1 || version == 2,
+             "no migration from schema version " + std::to_string(version));
+  if (version == 1) db_.exec(kMigrateV1ToV2Sql);
+  db_.exec(kMigrateV2ToV3Sql);
+  rewrite_config_keys_for_v3();
+  if (version == 1) db_.exec(kProxyScoresViewSql);
   // user_version lives in the file header, which is written in the same transaction: a crash
-  // leaves either version 1 without the column or version 2 with it.
+  // leaves the old version with its old columns and keys, or the new one with all of them.
   db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
   tx.commit();
+}
+
+void ResultsDb::rewrite_config_keys_for_v3() {
+  std::vector<std::pair<std::int64_t, std::string>> rewrites;
+  {
+    SQLite::Statement read(db_, "SELECT run_id, config_key, blas FROM runs ORDER BY run_id");
+    while (read.executeStep()) {
+      const std::string key = read.getColumn(1).getString();
+      const std::string rewritten = migrate_config_key_to_v3(key, read.getColumn(2).getString());
+      if (rewritten != key) rewrites.emplace_back(read.getColumn(0).getInt64(), rewritten);
+    }
+  }
+  // Two runs that differ only in the picked kernel (the same sweep started on two machines) would
+  // get one key: the earlier run takes it, the later keeps its old key and stays a run of its own,
+  // rows untouched; `nasbench merge` never joins them either. Nothing is lost or rewritten.
+  SQLite::Statement taken(db_, "SELECT count(*) FROM runs WHERE config_key = ?");
+  SQLite::Statement update(db_, "UPDATE runs SET config_key = ? WHERE run_id = ?");
+  for (const auto& [run_id, key] : rewrites) {
+    taken.reset();
+    taken.bind(1, key);
+    taken.executeStep();
+    if (taken.getColumn(0).getInt() != 0) continue;
+    update.reset();
+    update.bind(1, key);
+    update.bind(2, run_id);
+    update.exec();
+  }
 }
 
 SQLite::Database open_results_read_only(const std::string& path, int* schema_version) {
@@ -261,10 +299,20 @@ std::int64_t ResultsDb::find_or_create_run(const RunRecord& r, bool* created) {
 }
 
 std::int64_t ResultsDb::begin_session(std::int64_t run_id, const std::string& command_line,
-                                      const std::string& host, const std::string& code_version) {
+                                      const std::string& host, const std::string& code_version,
+                                      const SessionMachine& machine) {
   SQLite::Statement insert(db_,
                            "INSERT INTO run_sessions(run_id, command_line, host, pid, "
-                           "code_version, started_at) VALUES (?, ?, ?, ?, ?, ?)");
+                           "code_version, started_at, cpu, device_name, blas) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  int i = 7;
+  for (const std::string* field : {&machine.cpu, &machine.device_name, &machine.blas}) {
+    if (field->empty()) {
+      insert.bind(i++);
+    } else {
+      insert.bind(i++, *field);
+    }
+  }
   insert.bind(1, static_cast<std::int64_t>(run_id));
   insert.bind(2, command_line);
   insert.bind(3, host);

@@ -50,6 +50,18 @@ struct RunRecord {
   std::string options_json;
 };
 
+// The machine a session really ran on (schema version 3). Empty fields are stored as NULL: not
+// recorded (commands that compute no scores; sessions from before version 3).
+struct SessionMachine {
+  std::string cpu;          // model name
+  std::string device_name;  // the CPU model or GPU name the scores were computed on
+  std::string blas;         // the full loaded BLAS string, with the kernel OpenBLAS picked
+};
+
+// A version-2 config_key as version 3 writes it: the "blas=<blas>;" part names the BLAS build
+// without OpenBLAS's picked kernel (blas_build). Any other key is returned unchanged.
+std::string migrate_config_key_to_v3(const std::string& key, const std::string& blas);
+
 struct ScoreRow {
   std::int64_t proxy_id = 0;
   bool ok = false;
@@ -94,7 +106,8 @@ class ResultsDb {
   // The run with this config_key, created with `record`'s provenance if absent.
   std::int64_t find_or_create_run(const RunRecord& record, bool* created = nullptr);
   std::int64_t begin_session(std::int64_t run_id, const std::string& command_line,
-                             const std::string& host, const std::string& code_version);
+                             const std::string& host, const std::string& code_version,
+                             const SessionMachine& machine = {});
   void end_session(std::int64_t session_id, const std::string& outcome);
 
   // (arch_id, proxy_id) pairs already stored for a run, failed ones included.
@@ -113,6 +126,7 @@ class ResultsDb {
   void create_schema();
   void check_schema();
   void migrate();
+  void rewrite_config_keys_for_v3();
 
   std::string path_;
   SQLite::Database db_;

@@ -6,11 +6,13 @@
 //   1  the first schema
 //   2  proxies.train_epochs (epochs of ordinary training before the proxy was computed; 0 = at
 //      initialisation), exposed by the proxy_scores view
+//   3  run_sessions.cpu, device_name, blas (the machine each session really ran on); runs.config_key
+//      names the BLAS build without the kernel OpenBLAS picked for the CPU (suite/run_context.h)
 #pragma once
 
 namespace nbz::db {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 // The oldest version this build opens; older versions in [kOldestSchemaVersion, kSchemaVersion)
 // are migrated by ResultsDb and read as they are by merge.
 constexpr int kOldestSchemaVersion = 1;
@@ -56,7 +58,10 @@ CREATE TABLE run_sessions (
   started_at   TEXT NOT NULL,
   ended_at     TEXT,
   archs_done   INTEGER NOT NULL DEFAULT 0,
-  outcome      TEXT NOT NULL DEFAULT 'running'
+  outcome      TEXT NOT NULL DEFAULT 'running',
+  cpu          TEXT,
+  device_name  TEXT,
+  blas         TEXT
 );
 CREATE TABLE architectures (
   arch_id       INTEGER PRIMARY KEY,
@@ -131,6 +136,17 @@ CREATE VIEW proxy_scores AS
 constexpr const char* kMigrateV1ToV2Sql = R"SQL(
 ALTER TABLE proxies ADD COLUMN train_epochs INTEGER NOT NULL DEFAULT 0 CHECK (train_epochs >= 0);
 DROP VIEW proxy_scores;
+)SQL";
+
+// Version 2 -> 3, run in the same transaction as the earlier steps; ResultsDb then rewrites each
+// run's config_key (migrate_config_key_to_v3). Up to version 2 a session could only join a run
+// whose config_key held its exact BLAS string, so the run's blas is each old session's; its CPU
+// and device name were never recorded and stay NULL.
+constexpr const char* kMigrateV2ToV3Sql = R"SQL(
+ALTER TABLE run_sessions ADD COLUMN cpu TEXT;
+ALTER TABLE run_sessions ADD COLUMN device_name TEXT;
+ALTER TABLE run_sessions ADD COLUMN blas TEXT;
+UPDATE run_sessions SET blas = (SELECT r.blas FROM runs r WHERE r.run_id = run_sessions.run_id);
 )SQL";
 
 }  // namespace nbz::db

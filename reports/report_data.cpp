@@ -61,7 +61,8 @@ ReportData load_report_data(db::ResultsDb& db) {
     SQLite::Statement sessions(
         sql,
         "SELECT session_id, run_id, command_line, host, pid, code_version, started_at, "
-        "coalesce(ended_at, ''), archs_done, outcome FROM run_sessions ORDER BY session_id");
+        "coalesce(ended_at, ''), archs_done, outcome, coalesce(cpu, ''), coalesce(device_name, ''), "
+        "coalesce(blas, '') FROM run_sessions ORDER BY session_id");
     while (sessions.executeStep()) {
       SessionInfo s;
       s.session_id = sessions.getColumn(0).getInt64();
@@ -74,6 +75,9 @@ ReportData load_report_data(db::ResultsDb& db) {
       s.ended_at = sessions.getColumn(7).getString();
       s.archs_done = sessions.getColumn(8).getInt64();
       s.outcome = sessions.getColumn(9).getString();
+      s.cpu = sessions.getColumn(10).getString();
+      s.device_name = sessions.getColumn(11).getString();
+      s.blas = sessions.getColumn(12).getString();
       data.sessions.push_back(std::move(s));
     }
 

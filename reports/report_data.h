@@ -36,6 +36,7 @@ struct RunInfo {
 struct SessionInfo {
   std::int64_t session_id = 0, run_id = 0, pid = 0, archs_done = 0;
   std::string command_line, host, code_version, started_at, ended_at, outcome;
+  std::string cpu, device_name, blas;  // the session's machine; empty = not recorded (schema < 3)
 };
 
 struct ProxyDef {

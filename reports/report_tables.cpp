@@ -767,17 +767,25 @@ Table sessions_table(const ReportData& data) {
   t.title = "Every process that wrote into a run (run_sessions)";
   t.stub = "session";
   t.columns = {"run", "outcome", "architectures", "started", "ended", "host", "pid", "code",
-               "command line"};
+               "command line", "device", "BLAS"};
   t.csv_columns = {"run_id", "outcome", "archs_done", "started_at", "ended_at", "host", "pid",
-                   "code_version", "command_line"};
+                   "code_version", "command_line", "device_name", "blas"};
+  bool unrecorded = false;
   for (const auto& s : data.sessions) {
     auto& row = t.add_row(std::to_string(s.session_id));
+    unrecorded = unrecorded || s.device_name.empty();
     for (const std::string& v :
          {std::to_string(s.run_id), s.outcome, std::to_string(s.archs_done), s.started_at,
           s.ended_at.empty() ? "not ended" : s.ended_at, s.host, std::to_string(s.pid),
-          s.code_version, s.command_line})
+          s.code_version, s.command_line, s.device_name.empty() ? "not recorded" : s.device_name,
+          s.blas.empty() ? "not recorded" : s.blas})
       row.cells.push_back(text_cell(v));
   }
+  // One run can span machines (a sweep resumed elsewhere): its rows then agree across sessions
+  // to float rounding, not to the bit.
+  if (unrecorded)
+    t.notes.push_back("device not recorded: sessions written before schema version 3; their "
+                      "BLAS is the run's (the run key held it).");
   return t;
 }
 

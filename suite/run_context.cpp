@@ -54,6 +54,19 @@ std::string loaded_blas() {
   return result;
 }
 
+std::string blas_build(const std::string& blas) {
+  if (blas.find(" DYNAMIC_ARCH ") == std::string::npos) return blas;
+  std::size_t end = blas.find(" MAX_THREADS=");
+  if (end == std::string::npos) end = blas.find(" SINGLE_THREADED");
+  if (end == std::string::npos) return blas;
+  const std::size_t start = blas.rfind(' ', end - 1);
+  // The word before the thread limit is a build flag, not a kernel name, when the string has none.
+  if (start == std::string::npos || start + 1 >= end) return blas;
+  const std::string word = blas.substr(start + 1, end - start - 1);
+  if (word == "DYNAMIC_ARCH" || word.find('_') != std::string::npos) return blas;
+  return blas.substr(0, start) + blas.substr(end);
+}
+
 std::string CudaDeviceInfo::describe() const {
   if (!found) return "CUDA device info unavailable: " + error;
   std::ostringstream out;

@@ -18,6 +18,14 @@ HostInfo host_info();
 // OpenBLAS. "none loaded" when no BLAS is mapped yet.
 std::string loaded_blas();
 
+// `blas` (a loaded_blas() string) without the kernel an OpenBLAS DYNAMIC_ARCH build picked for
+// this CPU at load time: the library and its build, which is what a run's config_key names. The
+// picked kernel is hardware, like the CPU model, and is recorded per session instead, so that a
+// sweep resumed on another machine continues its run (docs/decisions.md, "Runs and resumption").
+// OpenBLAS's config string puts that kernel name last, before " MAX_THREADS=N" or
+// " SINGLE_THREADED"; any other string is returned unchanged.
+std::string blas_build(const std::string& blas);
+
 // A CUDA device as the NVIDIA driver describes it, for run provenance. Read through the driver API
 // (libcuda.so.1, opened at run time) and /proc/driver/nvidia/version, so that it needs neither
 // CUDA headers nor a CUDA build of LibTorch, and says why when there is no driver.

@@ -1,6 +1,7 @@
 #include "suite/sweep.h"
 
 #include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -264,13 +265,15 @@ ArchScores score_arch(const SweepSetup& s, const SweepOptions& o, std::int64_t i
   return out;
 }
 
-// The deterministic descriptor of what the scores mean: rerunning with the same key resumes.
+// The deterministic descriptor of what the scores mean: rerunning with the same key resumes. The
+// machine (CPU model, GPU name, the kernel OpenBLAS picked for the CPU) is not part of it: a
+// sweep resumed on another machine continues its run, and each session records its machine.
 std::string config_key(const SweepOptions& o, const SweepSetup& s) {
   std::ostringstream k;
   k << "space=" << o.space << ";dataset=" << o.dataset << ";classes=" << s.dataset.num_classes
     << ";input=" << s.dataset.input_size << ";seed=" << o.seed << ";batch="
     << json_int_list(s.batch.indices) << ";device=" << s.runtime.device
-    << ";threads=" << s.runtime.threads << ";blas=" << s.runtime.blas
+    << ";threads=" << s.runtime.threads << ";blas=" << blas_build(s.runtime.blas)
     << ";torch=" << s.runtime.torch_version;
   // Non-default NNGP options only, so that keys of runs made before these options existed (and
   // of runs that keep the defaults) stay the same.
@@ -281,6 +284,29 @@ std::string config_key(const SweepOptions& o, const SweepSetup& s) {
       << o.nngp_images;
   if (o.train_images != defaults.train_images) k << ";train_images=" << o.train_images;
   return k.str();
+}
+
+// Scores of one run computed on two machines agree to float rounding, not to the bit (e.g. the
+// NTK metrics of one cell differ by ~1e-7 relative between two EPYC generations): say so when
+// this session's machine differs from the one that started the run.
+void report_machine_change(db::ResultsDb& database, std::int64_t run_id, const SweepSetup& s) {
+  SQLite::Statement first(database.sql(),
+                          "SELECT coalesce(blas, ''), coalesce(cpu, ''), coalesce(device_name, '') "
+                          "FROM run_sessions WHERE run_id = ? AND blas IS NOT NULL "
+                          "ORDER BY session_id LIMIT 1");
+  first.bind(1, run_id);
+  if (!first.executeStep()) return;
+  const std::string blas = first.getColumn(0).getString();
+  const std::string cpu = first.getColumn(1).getString();
+  const std::string device = first.getColumn(2).getString();
+  if (blas == s.runtime.blas && (cpu.empty() || cpu == s.host.cpu) &&
+      (device.empty() || device == s.runtime.device_name))
+    return;
+  std::cerr << "sweep: note: run " << run_id << " was started on another machine (BLAS " << blas
+            << (cpu.empty() ? "" : ", CPU " + cpu) << "); this session's rows are computed with "
+            << "BLAS " << s.runtime.blas << ", CPU " << s.host.cpu
+            << " and agree with that machine's to float rounding, not to the bit "
+            << "(run_sessions records each session's machine)\n";
 }
 
 }  // namespace
@@ -372,8 +398,10 @@ SweepSummary run_sweep_unchecked(const SweepOptions& o) {
 
   SweepSummary summary;
   summary.run_id = database.find_or_create_run(run);
-  const auto session = database.begin_session(summary.run_id, o.command_line, s.host.host,
-                                              code_version());
+  report_machine_change(database, summary.run_id, s);
+  const auto session =
+      database.begin_session(summary.run_id, o.command_line, s.host.host, code_version(),
+                             {s.host.cpu, s.runtime.device_name, s.runtime.blas});
   const auto stored = database.stored_pairs(summary.run_id);
 
   // Work list: for each architecture, the requested proxies it does not have yet.

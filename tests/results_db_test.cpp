@@ -6,9 +6,11 @@
 
 #include <fstream>
 #include <map>
+#include <tuple>
 
 #include "benchmarks_db/schema.h"
 #include "suite/errors.h"
+#include "suite/run_context.h"
 #include "tests/schema_v1_fixture.h"
 
 namespace nbz::db {
@@ -195,12 +197,12 @@ TEST(ResultsDb, VersionOneFileIsMigratedInPlaceLosingNothing) {
   }
 
   ResultsDb db(path);
-  EXPECT_EQ(db.sql().execAndGet("PRAGMA user_version").getInt(), 2);
+  EXPECT_EQ(db.sql().execAndGet("PRAGMA user_version").getInt(), kSchemaVersion);
   EXPECT_EQ(db.sql().execAndGet("PRAGMA integrity_check").getString(), "ok");
   for (const auto& t : tables) EXPECT_EQ(row_count(db.sql(), t), before[t]) << t;
   EXPECT_EQ(db.sql().execAndGet("SELECT value FROM meta WHERE key = 'created_at'").getString(),
             "2024-01-01T00:00:00.000Z");
-  // Same columns as a file created at version 2.
+  // Same columns as a file created at the current version.
   const auto fresh_path = temp_db();
   {
     ResultsDb fresh(fresh_path);
@@ -221,7 +223,7 @@ TEST(ResultsDb, VersionOneFileIsMigratedInPlaceLosingNothing) {
   EXPECT_EQ(view.getColumn(6).getInt(), 0);
   EXPECT_FALSE(view.executeStep());
 
-  // The migrated file works as a version-2 one: the old definitions match with 0 epochs, a
+  // The migrated file works as a current one: the old definitions match with 0 epochs, a
   // trained proxy is added, a changed epoch count is refused, the run resumes.
   const auto ids = db.ensure_proxies({proxy("p1", 1, "k=1"), proxy("p1_trained_2", 1, "", 2)});
   EXPECT_EQ(ids.at("p1"), 1);
@@ -231,13 +233,99 @@ TEST(ResultsDb, VersionOneFileIsMigratedInPlaceLosingNothing) {
                 .getInt(),
             2);
 
-  // Opening again finds version 2 and changes nothing.
+  // Opening again finds the current version and changes nothing.
   const std::string schema_before =
       db.sql().execAndGet("SELECT group_concat(sql, ';') FROM sqlite_master").getString();
   ResultsDb again(path);
   EXPECT_EQ(again.sql().execAndGet("SELECT group_concat(sql, ';') FROM sqlite_master").getString(),
             schema_before);
   EXPECT_EQ(row_count(again.sql(), "proxies"), 3);
+}
+
+// Two real OpenBLAS config strings of one Debian package on two EPYC generations: the runtime
+// dispatch picked different kernels.
+const std::string kBlasZen =
+    "/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblasp-r0.3.21.so (OpenBLAS 0.3.21 NO_LAPACKE "
+    "DYNAMIC_ARCH NO_AFFINITY USE_OPENMP Zen MAX_THREADS=64)";
+const std::string kBlasCooperlake =
+    "/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblasp-r0.3.21.so (OpenBLAS 0.3.21 NO_LAPACKE "
+    "DYNAMIC_ARCH NO_AFFINITY USE_OPENMP Cooperlake MAX_THREADS=64)";
+
+TEST(ResultsDb, MigrationDropsThePickedKernelFromKeysAndGivesSessionsTheirBlas) {
+  const auto path = temp_db();
+  test::make_v1_database(path);
+  {
+    // Run 2 started on one machine; run 3 is the same sweep started on another before version 3
+    // (a new run then); run 4 names no BLAS in its key (timing runs).
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+    SQLite::Statement add(raw,
+                          "INSERT INTO runs(run_id, config_key, space, dataset, images, "
+                          "num_classes, input_size, seed, batch_size, batch_indices, device, "
+                          "device_name, threads, blas, torch_version, code_version, build, host, "
+                          "cpu, options_json, started_at) SELECT ?1, ?2, space, dataset, images, "
+                          "num_classes, input_size, seed, batch_size, batch_indices, device, "
+                          "device_name, threads, ?3, torch_version, code_version, build, host, "
+                          "cpu, options_json, started_at FROM runs WHERE run_id = 1");
+    const std::vector<std::tuple<int, std::string, std::string>> runs = {
+        {2, "seed=0;threads=1;blas=" + kBlasZen + ";torch=1.13.0", kBlasZen},
+        {3, "seed=0;threads=1;blas=" + kBlasCooperlake + ";torch=1.13.0", kBlasCooperlake},
+        {4, "timing;host=h", kBlasZen}};
+    for (const auto& [id, key, blas] : runs) {
+      add.reset();
+      add.bind(1, id);
+      add.bind(2, key);
+      add.bind(3, blas);
+      add.exec();
+      raw.exec("INSERT INTO run_sessions(run_id, command_line, host, pid, code_version, "
+               "started_at) VALUES (" + std::to_string(id) + ", 'sweep', 'h', 1, 'v', 't')");
+    }
+  }
+  ResultsDb db(path);
+  const std::string normalised = "seed=0;threads=1;blas=" + blas_build(kBlasZen) + ";torch=1.13.0";
+  EXPECT_EQ(blas_build(kBlasZen), blas_build(kBlasCooperlake));
+  EXPECT_EQ(db.sql().execAndGet("SELECT config_key FROM runs WHERE run_id = 2").getString(),
+            normalised);
+  // The key run 3 would get is taken: it keeps its own and stays a run of its own.
+  EXPECT_EQ(db.sql().execAndGet("SELECT config_key FROM runs WHERE run_id = 3").getString(),
+            "seed=0;threads=1;blas=" + kBlasCooperlake + ";torch=1.13.0");
+  EXPECT_EQ(db.sql().execAndGet("SELECT config_key FROM runs WHERE run_id = 4").getString(),
+            "timing;host=h");
+  EXPECT_EQ(db.sql().execAndGet("SELECT config_key FROM runs WHERE run_id = 1").getString(),
+            "v1-run");
+  // Each old session gets its run's BLAS; its CPU and device were never recorded.
+  SQLite::Statement sessions(db.sql(), "SELECT run_id, blas, cpu IS NULL, device_name IS NULL "
+                                       "FROM run_sessions ORDER BY session_id");
+  const std::vector<std::string> expected_blas = {"test blas", kBlasZen, kBlasCooperlake, kBlasZen};
+  for (const auto& blas : expected_blas) {
+    ASSERT_TRUE(sessions.executeStep());
+    EXPECT_EQ(sessions.getColumn(1).getString(), blas);
+    EXPECT_EQ(sessions.getColumn(2).getInt(), 1);
+    EXPECT_EQ(sessions.getColumn(3).getInt(), 1);
+  }
+  EXPECT_FALSE(sessions.executeStep());
+
+  // The sweep resumed on the second machine now finds run 2, and its session records that machine.
+  RunRecord resumed = sample_run(normalised);
+  resumed.blas = kBlasCooperlake;
+  bool created = true;
+  EXPECT_EQ(db.find_or_create_run(resumed, &created), 2);
+  EXPECT_FALSE(created);
+  const auto session = db.begin_session(2, "sweep", "h2", "v", {"AMD EPYC 9xx4", "AMD EPYC 9xx4",
+                                                                kBlasCooperlake});
+  SQLite::Statement machine(db.sql(), "SELECT cpu, device_name, blas FROM run_sessions "
+                                      "WHERE session_id = ?");
+  machine.bind(1, session);
+  ASSERT_TRUE(machine.executeStep());
+  EXPECT_EQ(machine.getColumn(0).getString(), "AMD EPYC 9xx4");
+  EXPECT_EQ(machine.getColumn(1).getString(), "AMD EPYC 9xx4");
+  EXPECT_EQ(machine.getColumn(2).getString(), kBlasCooperlake);
+  // Without a machine (aggregate, import-bench) nothing is claimed.
+  const auto bare = db.begin_session(2, "aggregate", "h2", "v");
+  EXPECT_EQ(db.sql()
+                .execAndGet("SELECT count(*) FROM run_sessions WHERE session_id = " +
+                            std::to_string(bare) + " AND cpu IS NULL AND blas IS NULL")
+                .getInt(),
+            1);
 }
 
 TEST(ResultsDb, NewerSchemaIsRefusedByNameAndLeftUntouched) {

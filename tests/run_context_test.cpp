@@ -15,6 +15,21 @@ TEST(HostInfo, NamesTheCpuAndCountsUsableCores) {
   EXPECT_GE(host.cores, 1);
 }
 
+TEST(BlasBuild, DropsOnlyTheKernelOpenBlasPickedForTheCpu) {
+  const std::string lib = "/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblasp-r0.3.21.so ";
+  const std::string build = lib + "(OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY USE_OPENMP";
+  EXPECT_EQ(blas_build(build + " Zen MAX_THREADS=64)"), build + " MAX_THREADS=64)");
+  EXPECT_EQ(blas_build(build + " Cooperlake MAX_THREADS=64)"), build + " MAX_THREADS=64)");
+  EXPECT_EQ(blas_build(build + " Haswell SINGLE_THREADED)"), build + " SINGLE_THREADED)");
+  // No kernel name (a build flag precedes the limit), no dynamic dispatch, not OpenBLAS: as given.
+  EXPECT_EQ(blas_build(build + " MAX_THREADS=64)"), build + " MAX_THREADS=64)");
+  const std::string fixed = lib + "(OpenBLAS 0.3.21 NO_LAPACKE USE_OPENMP Haswell MAX_THREADS=64)";
+  EXPECT_EQ(blas_build(fixed), fixed);
+  EXPECT_EQ(blas_build("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0"),
+            "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0");
+  EXPECT_EQ(blas_build("none loaded"), "none loaded");
+}
+
 TEST(CudaDeviceInfo, DescribesNameCapabilityMemoryAndDriver) {
   CudaDeviceInfo info;
   info.found = true;

@@ -15,9 +15,11 @@
 #include <tuple>
 
 #include "benchmarks_db/results_db.h"
+#include "benchmarks_db/schema.h"
 #include "suite/arch_selection.h"
 #include "suite/errors.h"
 #include "suite/local_jobs.h"
+#include "suite/run_context.h"
 #include "tests/cli_support.h"
 #include "tests/schema_v1_fixture.h"
 #include "tests/test_support.h"
@@ -303,7 +305,7 @@ void make_v2_shard(const std::string& path, const std::string& trained_name, int
   db.end_session(session, "completed");
 }
 
-TEST(MergeSchemaVersions, VersionOneAndTwoInputsMergeIntoVersionTwo) {
+TEST(MergeSchemaVersions, OldAndCurrentInputsMergeIntoTheCurrentVersion) {
   const std::string dir = temp_dir();
   const std::string v1 = dir + "/v1.sqlite", v2 = dir + "/v2.sqlite";
   make_v1_database(v1);
@@ -312,7 +314,7 @@ TEST(MergeSchemaVersions, VersionOneAndTwoInputsMergeIntoVersionTwo) {
 
   const std::string out = dir + "/merged.sqlite";
   ASSERT_EQ(merge(out, {v1, v2}, dir + "/m.log"), 0) << slurp(dir + "/m.log");
-  EXPECT_EQ(count(out, "PRAGMA user_version"), 2);
+  EXPECT_EQ(count(out, "PRAGMA user_version"), nbz::db::kSchemaVersion);
   EXPECT_EQ(count(out, "SELECT count(*) FROM runs"), 1);
   EXPECT_EQ(count(out, "SELECT count(*) FROM scores"), 4);
   EXPECT_EQ(count(out, "SELECT count(*) FROM proxy_scores WHERE train_epochs = 0"), 3);
@@ -344,8 +346,55 @@ TEST(MergeSchemaVersions, VersionOneAndTwoInputsMergeIntoVersionTwo) {
   const std::string old_out = dir + "/old_out.sqlite";
   make_v1_database(old_out);
   ASSERT_EQ(merge(old_out, {v2}, dir + "/o.log"), 0) << slurp(dir + "/o.log");
-  EXPECT_EQ(count(old_out, "PRAGMA user_version"), 2);
+  EXPECT_EQ(count(old_out, "PRAGMA user_version"), nbz::db::kSchemaVersion);
   EXPECT_EQ(count(old_out, "SELECT count(*) FROM proxy_scores"), 4);
+}
+
+// A version-1 shard made before runs stopped keying on OpenBLAS's picked kernel joins the run of a
+// current database made on another machine, and its session keeps the BLAS it really used.
+TEST(MergeSchemaVersions, OldShardJoinsTheRunItsKeyNamesWithoutThePickedKernel) {
+  const std::string dir = temp_dir();
+  const std::string blas = "/usr/lib/libopenblasp-r0.3.21.so (OpenBLAS 0.3.21 DYNAMIC_ARCH "
+                           "USE_OPENMP %s MAX_THREADS=64)";
+  auto with_kernel = [&](const std::string& kernel) {
+    std::string b = blas;
+    return b.replace(b.find("%s"), 2, kernel);
+  };
+  const std::string old_shard = dir + "/old.sqlite";
+  make_v1_database(old_shard);
+  {
+    SQLite::Database raw(old_shard, SQLite::OPEN_READWRITE);
+    SQLite::Statement set(raw, "UPDATE runs SET blas = ?1, config_key = 'seed=7;blas=' || ?1 || "
+                               "';torch=1.13.0'");
+    set.bind(1, with_kernel("Zen"));
+    set.exec();
+  }
+  const std::string current = dir + "/current.sqlite";
+  {
+    nbz::db::ResultsDb db(current);
+    nbz::db::RunRecord run;
+    run.config_key = "seed=7;blas=" + nbz::blas_build(with_kernel("Cooperlake")) + ";torch=1.13.0";
+    run.space = "nb201";
+    run.dataset = "cifar10";
+    run.seed = 7;
+    run.blas = with_kernel("Cooperlake");
+    const auto run_id = db.find_or_create_run(run);
+    db.end_session(db.begin_session(run_id, "sweep", "h2", "v", {"cpu2", "cpu2", run.blas}),
+                   "completed");
+  }
+  ASSERT_EQ(merge(current, {old_shard}, dir + "/m.log"), 0) << slurp(dir + "/m.log");
+  EXPECT_EQ(count(current, "SELECT count(*) FROM runs"), 1);
+  EXPECT_EQ(count(current, "SELECT count(*) FROM scores WHERE run_id = 1"), 2);
+  SQLite::Database merged(current, SQLite::OPEN_READONLY);
+  SQLite::Statement sessions(merged, "SELECT blas, coalesce(cpu, 'not recorded') FROM "
+                                     "run_sessions ORDER BY session_id");
+  ASSERT_TRUE(sessions.executeStep());
+  EXPECT_EQ(sessions.getColumn(0).getString(), with_kernel("Cooperlake"));
+  EXPECT_EQ(sessions.getColumn(1).getString(), "cpu2");
+  ASSERT_TRUE(sessions.executeStep());
+  EXPECT_EQ(sessions.getColumn(0).getString(), with_kernel("Zen"));
+  EXPECT_EQ(sessions.getColumn(1).getString(), "not recorded");
+  EXPECT_FALSE(sessions.executeStep());
 }
 
 TEST(SweepJobs, FailingChildrenAreReportedAndFailTheSweep) {
