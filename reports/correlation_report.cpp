@@ -33,6 +33,32 @@ std::string TruthKey::label() const {
   return d + "_" + split + (epochs == 200 ? "" : "_" + std::to_string(epochs) + "ep");
 }
 
+namespace {
+
+// A run resumed on another machine (docs/decisions.md, "Runs and resumption"): its rows agree
+// across machines to float rounding only, so the header lists them. Empty for one machine; sessions
+// that computed nothing (aggregate) record none and are not counted.
+std::string machines_line(const ReportData& data, std::int64_t run_id) {
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::int64_t>> machines;
+  for (const auto& s : data.sessions) {
+    if (s.run_id != run_id || s.blas.empty()) continue;
+    auto& [ids, archs] = machines[{s.device_name.empty() ? "device not recorded" : s.device_name,
+                                   s.blas}];
+    ids += (ids.empty() ? "" : ",") + std::to_string(s.session_id);
+    archs += s.archs_done;
+  }
+  if (machines.size() < 2) return "";
+  std::ostringstream out;
+  out << "\n  computed on " << machines.size()
+      << " machines (rows agree across them to float rounding, not to the bit):";
+  for (const auto& [machine, sessions] : machines)
+    out << "\n    sessions " << sessions.first << " (" << sessions.second
+        << " architectures): " << machine.first << ", BLAS " << machine.second;
+  return out.str();
+}
+
+}  // namespace
+
 std::vector<RunReport> correlation_report(const ReportData& data) {
   std::map<std::int64_t, const ProxyDef*> proxy_by_id;
   for (const auto& p : data.proxies) proxy_by_id[p.proxy_id] = &p;
@@ -53,6 +79,7 @@ std::vector<RunReport> correlation_report(const ReportData& data) {
       << "  images: " << i.images << "\n"
       << "  started " << i.started_at << ", last session ended "
       << (i.ended_at.empty() ? "not ended" : i.ended_at);
+    h << machines_line(data, i.run_id);
     r.header = h.str();
 
     // The ground-truth columns of this space, longest training first, then by dataset and with

@@ -701,6 +701,30 @@ TEST(ReportBundle, EmptyDatabaseAndProvenance) {
   EXPECT_EQ(row_of(corr, "params").cells[1].text, "-1.00");
 }
 
+TEST(CorrelationText, ARunResumedOnAnotherMachineListsItsMachines) {
+  TestDb t;
+  fill_nb201(t);
+  const std::string zen = "libopenblas (OpenBLAS 0.3.21 DYNAMIC_ARCH Zen MAX_THREADS=64)";
+  const std::string cooperlake = "libopenblas (OpenBLAS 0.3.21 DYNAMIC_ARCH Cooperlake MAX_THREADS=64)";
+  for (const auto& blas : {zen, cooperlake, cooperlake})
+    t.db().end_session(t.db().begin_session(1, "sweep", "h", "v", {"EPYC", "EPYC", blas}),
+                       "completed");
+  // Sessions without a machine (the fixture's own, aggregate) are not a machine.
+  t.db().begin_session(2, "aggregate", "h", "v");
+  t.db().end_session(t.db().begin_session(2, "sweep", "h", "v", {"EPYC", "EPYC", zen}),
+                     "completed");
+  const auto reports = correlation_report(load_report_data(t.db()));
+  ASSERT_EQ(reports.size(), 2u);
+  const std::string& spanning = reports[0].header;
+  EXPECT_NE(spanning.find("computed on 2 machines"), std::string::npos) << spanning;
+  EXPECT_NE(spanning.find("sessions 4,5 (0 architectures): EPYC, BLAS " + cooperlake),
+            std::string::npos)
+      << spanning;
+  EXPECT_NE(spanning.find("sessions 3 (0 architectures): EPYC, BLAS " + zen), std::string::npos)
+      << spanning;
+  EXPECT_EQ(reports[1].header.find("machines"), std::string::npos) << reports[1].header;
+}
+
 // Runs a shell command with a time limit, returning its exit status and stdout.
 int run_command(const std::string& command, std::string* output) {
   FILE* pipe = popen(("timeout 120 " + command + " 2>/dev/null").c_str(), "r");
