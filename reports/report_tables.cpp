@@ -781,11 +781,11 @@ Table sessions_table(const ReportData& data) {
           s.blas.empty() ? "not recorded" : s.blas})
       row.cells.push_back(text_cell(v));
   }
-  // One run can span machines (a sweep resumed elsewhere): its rows then agree across sessions
-  // to float rounding, not to the bit.
+  // NULL machine columns have two causes (docs/schema.md, run_sessions); say both.
   if (unrecorded)
-    t.notes.push_back("device not recorded: sessions written before schema version 3; their "
-                      "BLAS is the run's (the run key held it).");
+    t.notes.push_back("device not recorded: sessions that computed no scores (aggregate, "
+                      "import-bench), and sessions written before schema version 3, whose BLAS "
+                      "is their run's (the run key held it).");
   return t;
 }
 

@@ -60,10 +60,10 @@ std::string blas_build(const std::string& blas) {
   if (end == std::string::npos) end = blas.find(" SINGLE_THREADED");
   if (end == std::string::npos) return blas;
   const std::size_t start = blas.rfind(' ', end - 1);
-  // The word before the thread limit is a build flag, not a kernel name, when the string has none.
   if (start == std::string::npos || start + 1 >= end) return blas;
-  const std::string word = blas.substr(start + 1, end - start - 1);
-  if (word == "DYNAMIC_ARCH" || word.find('_') != std::string::npos) return blas;
+  // Build flags (NO_AFFINITY, USE_OPENMP, DYNAMIC_ARCH) hold an underscore, kernel names never:
+  // a string without a kernel name keeps its last flag.
+  if (blas.substr(start + 1, end - start - 1).find('_') != std::string::npos) return blas;
   return blas.substr(0, start) + blas.substr(end);
 }
 
