@@ -286,10 +286,9 @@ std::string config_key(const SweepOptions& o, const SweepSetup& s) {
   return k.str();
 }
 
-// Scores of one run computed on two machines agree to float rounding, not to the bit (the
-// NTK/GradAlign values of two cells differed by 1e-9 to 4e-4 relative between two EPYC
-// generations, docs/decisions.md): say so when this session's machine differs from the one that
-// started the run.
+// Scores of one run computed on two machines agree to float rounding, not to the bit (sizes
+// measured between two EPYC generations: docs/decisions.md, "Runs and resumption"): say so when
+// this session's machine differs from the one that started the run.
 void report_machine_change(db::ResultsDb& database, std::int64_t run_id, const SweepSetup& s) {
   SQLite::Statement first(database.sql(),
                           "SELECT coalesce(blas, ''), coalesce(cpu, ''), coalesce(device_name, '') "
