@@ -82,32 +82,51 @@ std::vector<double> aggregate_values(const std::string& rule,
   return out;
 }
 
-std::int64_t compute_aggregate(ResultsDb& db, std::int64_t run_id, const AggregateDefinition& def,
-                               const std::string& command_line) {
+AggregateCounts compute_aggregate(ResultsDb& db, std::int64_t run_id,
+                                  const AggregateDefinition& def,
+                                  const std::string& command_line) {
   Stopwatch watch;
   auto& sql = db.sql();
-  // rank_value of every ok score of each member, by arch_id.
+  // Per member: rank_value of every ok score, and the reason of every failed one, by arch_id.
   std::vector<std::map<std::int64_t, double>> by_member;
+  std::vector<std::map<std::int64_t, std::string>> failed_by_member;
+  std::set<std::int64_t> touched;  // every architecture with a row for some member
   for (const auto& member : def.members) {
     SQLite::Statement q(sql,
-                        "SELECT s.arch_id, s.rank_value FROM scores s JOIN proxies p "
-                        "ON p.proxy_id = s.proxy_id WHERE s.run_id = ? AND p.name = ? "
-                        "AND s.status = 'ok'");
+                        "SELECT s.arch_id, s.status, s.rank_value, s.failure_reason FROM scores s "
+                        "JOIN proxies p ON p.proxy_id = s.proxy_id "
+                        "WHERE s.run_id = ? AND p.name = ?");
     q.bind(1, run_id);
     q.bind(2, member);
     std::map<std::int64_t, double> values;
-    while (q.executeStep()) values[q.getColumn(0).getInt64()] = q.getColumn(1).getDouble();
+    std::map<std::int64_t, std::string> failed;
+    while (q.executeStep()) {
+      const auto arch = q.getColumn(0).getInt64();
+      touched.insert(arch);
+      if (q.getColumn(1).getString() == "ok") values[arch] = q.getColumn(2).getDouble();
+      else failed[arch] = q.getColumn(3).getString();
+    }
     if (values.empty())
       throw Error("aggregate '" + def.name + "': proxy '" + member + "' has no ok scores in run " +
                   std::to_string(run_id) + " of '" + db.path() + "'");
     by_member.push_back(std::move(values));
+    failed_by_member.push_back(std::move(failed));
   }
+  // An architecture where a member failed (or was never scored) gets a failed aggregate row that
+  // says which member and why, so the report counts it instead of silently shrinking n.
   std::vector<std::int64_t> archs;
-  for (const auto& [arch, v] : by_member[0]) {
-    (void)v;
-    bool everywhere = true;
-    for (const auto& m : by_member) everywhere = everywhere && m.count(arch);
-    if (everywhere) archs.push_back(arch);
+  std::vector<std::pair<std::int64_t, std::string>> unscorable;
+  for (auto arch : touched) {
+    std::string reason;
+    for (size_t m = 0; m < def.members.size() && reason.empty(); ++m) {
+      if (by_member[m].count(arch)) continue;
+      const auto f = failed_by_member[m].find(arch);
+      reason = f != failed_by_member[m].end()
+                   ? "member '" + def.members[m] + "' failed: " + f->second
+                   : "member '" + def.members[m] + "' has no score for this architecture";
+    }
+    if (reason.empty()) archs.push_back(arch);
+    else unscorable.emplace_back(arch, reason);
   }
   std::vector<std::vector<double>> ranks;
   for (const auto& m : by_member) {
@@ -147,10 +166,24 @@ std::int64_t compute_aggregate(ResultsDb& db, std::int64_t run_id, const Aggrega
       insert.exec();
       insert.reset();
     }
+    SQLite::Statement insert_failed(sql,
+                                    "INSERT INTO scores(run_id, arch_id, proxy_id, value, "
+                                    "rank_value, status, failure_reason, own_seconds, "
+                                    "shared_seconds, seconds, session_id) "
+                                    "VALUES (?, ?, ?, NULL, NULL, 'failed', ?, 0, 0, 0, ?)");
+    for (const auto& [arch, reason] : unscorable) {
+      insert_failed.bind(1, run_id);
+      insert_failed.bind(2, arch);
+      insert_failed.bind(3, proxy_id);
+      insert_failed.bind(4, reason);
+      insert_failed.bind(5, session);
+      insert_failed.exec();
+      insert_failed.reset();
+    }
     tx.commit();
   }
   db.end_session(session, "completed");
-  return static_cast<std::int64_t>(archs.size());
+  return {static_cast<std::int64_t>(archs.size()), static_cast<std::int64_t>(unscorable.size())};
 }
 
 }  // namespace nbz::db

@@ -27,18 +27,23 @@ AggregateDefinition parse_aggregate(const std::string& text);
 // (TE-NAS: rank sum of -ntk_cond and linear_regions).
 std::vector<AggregateDefinition> standard_aggregates();
 
+struct AggregateCounts {
+  std::int64_t scored = 0;  // architectures with an ok aggregate row
+  std::int64_t failed = 0;  // architectures stored as failed: a member failed or is missing there
+};
+
 // Scores every architecture of `run_id` that has ok scores for all members; ranks are average
-// ranks of rank_value over that set (1 = worst, N = best). Rules:
+// ranks of rank_value over that set (1 = worst, N = best). Every other architecture with a row
+// for some member gets a failed row whose reason names the member and its own reason. Rules:
 //   mean_rank  mean of the members' ranks
 //   rank_sum   sum of the members' ranks (TE-NAS)
 //   log_rank   sum of log(rank / N) (AZ-NAS's non-linear aggregation)
 //   vote       Copeland count: the number of other architectures that a strict majority of the
 //              members ranks below this one (pairwise majority vote, Abdelfattah et al.)
 // Replaces the aggregate's earlier rows of that run (the set may have grown) in one transaction.
-// Returns the number of architectures scored. Throws nbz::Error when a member has no scores in
-// the run.
-std::int64_t compute_aggregate(ResultsDb& db, std::int64_t run_id, const AggregateDefinition& def,
-                               const std::string& command_line);
+// Throws nbz::Error when a member has no ok scores in the run.
+AggregateCounts compute_aggregate(ResultsDb& db, std::int64_t run_id,
+                                  const AggregateDefinition& def, const std::string& command_line);
 
 // The same value computation on plain vectors: ranks[m][i] = rank of architecture i for member m.
 std::vector<double> aggregate_values(const std::string& rule,

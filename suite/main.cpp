@@ -403,8 +403,11 @@ int cmd_aggregate(const std::vector<std::string>& argv, const std::string& comma
     for (const auto& def : defs) {
       try {
         const auto n = db::compute_aggregate(database, run, def, command_line);
-        std::cout << "run " << run << ": " << def.name << " (" << def.parameters() << ") on " << n
-                  << " architectures\n";
+        std::cout << "run " << run << ": " << def.name << " (" << def.parameters() << ") on "
+                  << n.scored << " architectures";
+        if (n.failed > 0)
+          std::cout << ", " << n.failed << " stored as failed (a member failed or is missing)";
+        std::cout << "\n";
       } catch (const Error& e) {
         // A run without one member (e.g. no NTK) skips that aggregate; the others still run.
         std::cerr << "run " << run << ": " << def.name << " skipped: " << e.what() << "\n";

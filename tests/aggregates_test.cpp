@@ -40,33 +40,54 @@ TEST(Aggregates, DefinitionsParseOrNameTheProblem) {
 TEST(Aggregates, ComputedFromStoredScoresAndRecomputedInPlace) {
   char tmpl[] = "/tmp/nbz_agg_XXXXXX";
   ResultsDb db(std::string(mkdtemp(tmpl)) + "/a.sqlite");
-  const auto archs = db.ensure_architectures("nb201", {{0, "a0", "k"}, {1, "a1", "k"}, {2, "a2", "k"}, {3, "a3", "k"}});
+  const auto archs = db.ensure_architectures(
+      "nb201", {{0, "a0", "k"}, {1, "a1", "k"}, {2, "a2", "k"}, {3, "a3", "k"}, {4, "a4", "k"}});
   const auto proxies = db.ensure_proxies({{"p", 1, "t", "score", "build", "", ""}, {"q", -1, "t", "score", "build", "", ""}});
   RunRecord run;
   run.config_key = "k";
   const auto run_id = db.find_or_create_run(run);
   const auto session = db.begin_session(run_id, "test", "host", "test");
-  // p: 10, 20, 30, 40; q (lower is better): 3, 1, 2, and failed on arch 3.
-  const std::vector<double> p = {10, 20, 30, 40}, q = {3, 1, 2};
-  for (int i = 0; i < 4; ++i) {
-    std::vector<ScoreRow> rows(2);
+  // p: 10, 20, 30, 40, 50; q (lower is better): 3, 1, 2, failed on arch 3, never scored on arch 4.
+  const std::vector<double> p = {10, 20, 30, 40, 50}, q = {3, 1, 2};
+  for (int i = 0; i < 5; ++i) {
+    std::vector<ScoreRow> rows(1);
     rows[0] = {proxies.at("p"), true, p[i], p[i], "", 0, 0};
-    if (i < 3) rows[1] = {proxies.at("q"), true, q[i], -q[i], "", 0, 0};
-    else rows[1] = {proxies.at("q"), false, 0, 0, "non-finite value: nan", 0, 0};
+    if (i < 3) rows.push_back({proxies.at("q"), true, q[i], -q[i], "", 0, 0});
+    else if (i == 3) rows.push_back({proxies.at("q"), false, 0, 0, "non-finite value: nan", 0, 0});
     db.store_arch_result(run_id, session, archs.at(i), rows, {});
   }
   const AggregateDefinition def{"pq", "rank_sum", {"p", "q"}};
-  EXPECT_EQ(compute_aggregate(db, run_id, def, "test"), 3);
-  EXPECT_EQ(compute_aggregate(db, run_id, def, "test"), 3);  // recomputed, not duplicated
-  SQLite::Statement s(db.sql(), "SELECT arch_index, value FROM proxy_scores WHERE proxy = 'pq' ORDER BY arch_index");
-  // ranks of p over archs 0..2: 1, 2, 3; of -q: 1 (-3), 3 (-1), 2 (-2).
+  for (int repeat = 0; repeat < 2; ++repeat) {  // the second time recomputes, not duplicates
+    const auto counts = compute_aggregate(db, run_id, def, "test");
+    EXPECT_EQ(counts.scored, 3);
+    EXPECT_EQ(counts.failed, 2);
+  }
+  SQLite::Statement s(db.sql(), "SELECT arch_index, value, status FROM proxy_scores "
+                                "WHERE proxy = 'pq' ORDER BY arch_index");
+  // Ranks are taken over the three scorable archs only. p: 1, 2, 3; -q: 1 (-3), 3 (-1), 2 (-2).
   const std::vector<double> expected = {2, 5, 5};
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(s.executeStep());
     EXPECT_EQ(s.getColumn(0).getInt(), i);
     EXPECT_DOUBLE_EQ(s.getColumn(1).getDouble(), expected[static_cast<size_t>(i)]);
+    EXPECT_EQ(s.getColumn(2).getString(), "ok");
+  }
+  for (int i = 3; i < 5; ++i) {
+    ASSERT_TRUE(s.executeStep());
+    EXPECT_EQ(s.getColumn(0).getInt(), i);
+    EXPECT_TRUE(s.getColumn(1).isNull());
+    EXPECT_EQ(s.getColumn(2).getString(), "failed");
   }
   EXPECT_FALSE(s.executeStep());
+  const auto reason = [&](int arch_index) {
+    SQLite::Statement r(db.sql(), "SELECT s.failure_reason FROM scores s JOIN proxies p "
+                                  "ON p.proxy_id = s.proxy_id WHERE p.name = 'pq' AND s.arch_id = ?");
+    r.bind(1, archs.at(arch_index));
+    EXPECT_TRUE(r.executeStep());
+    return r.getColumn(0).getString();
+  };
+  EXPECT_EQ(reason(3), "member 'q' failed: non-finite value: nan");
+  EXPECT_EQ(reason(4), "member 'q' has no score for this architecture");
   EXPECT_EQ(db.sql().execAndGet("SELECT parameters FROM proxies WHERE name = 'pq'").getString(),
             "rule=rank_sum;members=p,q");
   EXPECT_THROW(compute_aggregate(db, run_id, {"x", "vote", {"p", "missing"}}, "test"), Error);
