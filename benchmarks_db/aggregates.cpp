@@ -1,7 +1,6 @@
 #include "benchmarks_db/aggregates.h"
 
 #include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -144,44 +143,12 @@ AggregateCounts compute_aggregate(ResultsDb& db, std::int64_t run_id,
   gethostname(host, sizeof host - 1);
   const auto session = db.begin_session(run_id, command_line, host, code_version());
   const double per_arch = archs.empty() ? 0 : watch.seconds() / static_cast<double>(archs.size());
-  {
-    SQLite::Transaction tx(sql, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement clear(sql, "DELETE FROM scores WHERE run_id = ? AND proxy_id = ?");
-    clear.bind(1, run_id);
-    clear.bind(2, proxy_id);
-    clear.exec();
-    SQLite::Statement insert(sql,
-                             "INSERT INTO scores(run_id, arch_id, proxy_id, value, rank_value, "
-                             "status, failure_reason, own_seconds, shared_seconds, seconds, "
-                             "session_id) VALUES (?, ?, ?, ?, ?, 'ok', NULL, ?, 0, ?, ?)");
-    for (size_t i = 0; i < archs.size(); ++i) {
-      insert.bind(1, run_id);
-      insert.bind(2, archs[i]);
-      insert.bind(3, proxy_id);
-      insert.bind(4, values[i]);
-      insert.bind(5, values[i]);
-      insert.bind(6, per_arch);
-      insert.bind(7, per_arch);
-      insert.bind(8, session);
-      insert.exec();
-      insert.reset();
-    }
-    SQLite::Statement insert_failed(sql,
-                                    "INSERT INTO scores(run_id, arch_id, proxy_id, value, "
-                                    "rank_value, status, failure_reason, own_seconds, "
-                                    "shared_seconds, seconds, session_id) "
-                                    "VALUES (?, ?, ?, NULL, NULL, 'failed', ?, 0, 0, 0, ?)");
-    for (const auto& [arch, reason] : unscorable) {
-      insert_failed.bind(1, run_id);
-      insert_failed.bind(2, arch);
-      insert_failed.bind(3, proxy_id);
-      insert_failed.bind(4, reason);
-      insert_failed.bind(5, session);
-      insert_failed.exec();
-      insert_failed.reset();
-    }
-    tx.commit();
-  }
+  std::vector<std::pair<std::int64_t, ScoreRow>> rows;
+  for (size_t i = 0; i < archs.size(); ++i)
+    rows.push_back({archs[i], {proxy_id, true, values[i], values[i], "", per_arch, 0}});
+  for (const auto& [arch, reason] : unscorable)
+    rows.push_back({arch, {proxy_id, false, 0, 0, reason, 0, 0}});
+  db.replace_proxy_scores(run_id, session, proxy_id, rows);
   db.end_session(session, "completed");
   return {static_cast<std::int64_t>(archs.size()), static_cast<std::int64_t>(unscorable.size())};
 }

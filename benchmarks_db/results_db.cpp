@@ -349,39 +349,49 @@ std::set<std::pair<std::int64_t, std::int64_t>> ResultsDb::stored_pairs(std::int
   return pairs;
 }
 
+namespace {
+
+constexpr const char* kInsertScoreSql =
+    "INSERT INTO scores(run_id, arch_id, proxy_id, value, rank_value, status, failure_reason, "
+    "own_seconds, shared_seconds, seconds, session_id) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+    "ON CONFLICT DO NOTHING";
+
+// Binds one score row to kInsertScoreSql, runs it and resets it; returns the rows inserted.
+int insert_score(SQLite::Statement& insert, std::int64_t run_id, std::int64_t session_id,
+                 std::int64_t arch_id, const ScoreRow& s) {
+  int i = 1;
+  insert.bind(i++, run_id);
+  insert.bind(i++, arch_id);
+  insert.bind(i++, s.proxy_id);
+  if (s.ok) {
+    insert.bind(i++, s.value);
+    insert.bind(i++, s.rank_value);
+    insert.bind(i++, "ok");
+    insert.bind(i++);  // NULL reason
+  } else {
+    insert.bind(i++);
+    insert.bind(i++);
+    insert.bind(i++, "failed");
+    insert.bind(i++, s.failure_reason);
+  }
+  insert.bind(i++, s.own_seconds);
+  insert.bind(i++, s.shared_seconds);
+  insert.bind(i++, s.own_seconds + s.shared_seconds);
+  insert.bind(i++, session_id);
+  const int inserted = insert.exec();
+  insert.reset();
+  return inserted;
+}
+
+}  // namespace
+
 int ResultsDb::store_arch_result(std::int64_t run_id, std::int64_t session_id,
                                  std::int64_t arch_id, const std::vector<ScoreRow>& scores,
                                  const std::vector<PassRow>& passes) {
   SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-  SQLite::Statement insert(
-      db_,
-      "INSERT INTO scores(run_id, arch_id, proxy_id, value, rank_value, status, failure_reason, "
-      "own_seconds, shared_seconds, seconds, session_id) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
-      "ON CONFLICT DO NOTHING");
+  SQLite::Statement insert(db_, kInsertScoreSql);
   int inserted = 0;
-  for (const auto& s : scores) {
-    int i = 1;
-    insert.bind(i++, static_cast<std::int64_t>(run_id));
-    insert.bind(i++, static_cast<std::int64_t>(arch_id));
-    insert.bind(i++, static_cast<std::int64_t>(s.proxy_id));
-    if (s.ok) {
-      insert.bind(i++, s.value);
-      insert.bind(i++, s.rank_value);
-      insert.bind(i++, "ok");
-      insert.bind(i++);  // NULL reason
-    } else {
-      insert.bind(i++);
-      insert.bind(i++);
-      insert.bind(i++, "failed");
-      insert.bind(i++, s.failure_reason);
-    }
-    insert.bind(i++, s.own_seconds);
-    insert.bind(i++, s.shared_seconds);
-    insert.bind(i++, s.own_seconds + s.shared_seconds);
-    insert.bind(i++, static_cast<std::int64_t>(session_id));
-    inserted += insert.exec();
-    insert.reset();
-  }
+  for (const auto& s : scores) inserted += insert_score(insert, run_id, session_id, arch_id, s);
   SQLite::Statement pass(db_,
                          "INSERT INTO passes(run_id, arch_id, pass, seconds, users, status) "
                          "VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING");
@@ -401,6 +411,22 @@ int ResultsDb::store_arch_result(std::int64_t run_id, std::int64_t session_id,
   progress.exec();
   tx.commit();
   return inserted;
+}
+
+void ResultsDb::replace_proxy_scores(std::int64_t run_id, std::int64_t session_id,
+                                     std::int64_t proxy_id,
+                                     const std::vector<std::pair<std::int64_t, ScoreRow>>& rows) {
+  SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+  SQLite::Statement clear(db_, "DELETE FROM scores WHERE run_id = ? AND proxy_id = ?");
+  clear.bind(1, run_id);
+  clear.bind(2, proxy_id);
+  clear.exec();
+  SQLite::Statement insert(db_, kInsertScoreSql);
+  for (const auto& [arch_id, score] : rows) {
+    NBZ_ASSERT(score.proxy_id == proxy_id, "replace_proxy_scores: a row of another proxy");
+    insert_score(insert, run_id, session_id, arch_id, score);
+  }
+  tx.commit();
 }
 
 bool ResultsDb::has_truth(const std::string& space) {

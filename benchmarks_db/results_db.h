@@ -118,6 +118,12 @@ class ResultsDb {
   int store_arch_result(std::int64_t run_id, std::int64_t session_id, std::int64_t arch_id,
                         const std::vector<ScoreRow>& scores, const std::vector<PassRow>& passes);
 
+  // Replaces every score of `proxy_id` in `run_id` with `rows` (arch_id, score; each score's
+  // proxy_id must be `proxy_id`) in one transaction: how a proxy computed from other stored
+  // scores (a rank aggregate) is recomputed in place. Does not count architectures as done.
+  void replace_proxy_scores(std::int64_t run_id, std::int64_t session_id, std::int64_t proxy_id,
+                            const std::vector<std::pair<std::int64_t, ScoreRow>>& rows);
+
   bool has_truth(const std::string& space);
   void import_truth(const std::string& space, const std::string& source,
                     const std::vector<TruthRow>& rows);
