@@ -93,8 +93,9 @@ void MecoTaps::module_output(const torch::Tensor& out) {
 
 double proxy_meco(const PassArtifacts& a) { return a.meco; }
 
-void WeightedOutputTaps::weighted_output(const torch::Tensor& /*weight*/, const torch::Tensor& out) {
+void WeightedOutputTaps::weighted_output(const torch::Tensor& weight, const torch::Tensor& out) {
   outputs.push_back(out);
+  fan_ins.push_back(weight.numel() / weight.size(0));
 }
 
 double zen_pass(const NetworkFactory& make_network, const std::vector<std::int64_t>& input_shape,

@@ -68,8 +68,8 @@ const std::vector<ProxyInfo>& proxy_catalog() {
          "loss=mean_ce;T=1;iterations=1;bn=train",
          "sum over Conv/Linear weights of -W * (H g), H g by a second backward (zero-cost-nas sign)"});
     add({"fisher", 1, "gradient", false, {Pass::Build, Pass::TrainForward, Pass::LossGrad}, true,
-         true, true, "loss=mean_ce;bn=train;per=output_channel",
-         "sum over Conv/Linear output channels of 0.5 * mean_n (sum_hw a * dL/da)^2"});
+         true, true, "loss=mean_ce;bn=train;per=weight(channel value x fan-in, zero-cost-nas)",
+         "sum over Conv/Linear output channels of fan-in * 0.5 * mean_n (sum_hw a * dL/da)^2"});
     add({"epe_nas", 1, "jacobian-activation", false,
          {Pass::Build, Pass::TrainForward, Pass::InputJacobian}, true, true, true,
          "k=1e-5;classes<=100:sum|s_c|;else:mean pairwise|s_c-s_c'|",

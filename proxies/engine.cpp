@@ -250,6 +250,7 @@ ArchScores score_architecture(const EngineInput& input,
     for (size_t i = 0; i < nw; ++i) art.loss_grads.push_back(grads[i].detach());
     for (size_t i = nw; i < grads.size(); ++i) art.fisher_grads.push_back(grads[i].detach());
     art.fisher_activations = fisher_taps.outputs;
+    art.fisher_fan_ins = fisher_taps.fan_ins;
   });
 
   run_pass(Pass::GraspHessian, [&] {

@@ -66,7 +66,11 @@ double proxy_fisher(const PassArtifacts& a) {
     const auto& grad = a.fisher_grads[i];
     // per sample and output channel: sum over spatial positions of act * dL/dact
     auto g_nk = act.dim() > 2 ? (act * grad).sum({2, 3}) : act * grad;
-    total += g_nk.pow(2).mean(0).mul(0.5).abs().sum().item<double>();
+    // zero-cost-nas broadcasts each channel's value to every weight of that channel before
+    // find_measures sums (reshape_elements), so a channel counts fan-in times
+    // (docs/decisions.md, "fisher").
+    const double channel_sum = g_nk.pow(2).mean(0).mul(0.5).abs().sum().item<double>();
+    total += channel_sum * static_cast<double>(a.fisher_fan_ins[i]);
   }
   return total;
 }

@@ -25,6 +25,7 @@ struct PassArtifacts {
   std::vector<torch::Tensor> loss_grads;  // LossGrad, aligned with weights
   std::vector<torch::Tensor> grasp_hg;    // GraspHessian: H g, aligned with weights
   std::vector<torch::Tensor> fisher_activations, fisher_grads;  // TrainForward taps + LossGrad
+  std::vector<std::int64_t> fisher_fan_ins;  // weights per output channel of each tapped layer
   torch::Tensor input_jacobian;           // InputJacobian, [B, C*H*W] float32
   torch::Tensor naswot_kernel;            // TrainForward with the ReLU-code tap, [B, B] float64
   double meco = 0;                        // TrainForward with the module-output tap
@@ -92,11 +93,13 @@ class MecoTaps : public ForwardTaps {
   void module_output(const torch::Tensor& out) override;
   double sum = 0;
 };
-// Collects Conv/Linear outputs (fisher's activations), kept in the autograd graph.
+// Collects Conv/Linear outputs (fisher's activations), kept in the autograd graph, and each
+// layer's fan-in (weights per output channel: C_in/groups * kh * kw, or in_features).
 class WeightedOutputTaps : public ForwardTaps {
  public:
   void weighted_output(const torch::Tensor& weight, const torch::Tensor& out) override;
   std::vector<torch::Tensor> outputs;
+  std::vector<std::int64_t> fan_ins;
 };
 double proxy_naswot(const PassArtifacts& a);
 double proxy_jacob_cov(const PassArtifacts& a);

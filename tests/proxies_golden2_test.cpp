@@ -65,11 +65,13 @@ TEST(GoldenProxies2, GraspByFiniteDifferencesOfTheGradient) {
   EXPECT_NEAR(score("grasp"), grasp, 1e-4 * std::abs(grasp) + 1e-7);
 }
 
-// Keeps Conv/Linear outputs in the graph, for fisher's dL/da.
+// Keeps Conv/Linear outputs in the graph, for fisher's dL/da, and the shape of each weight.
 struct OutputRecorder : ForwardTaps {
   std::vector<torch::Tensor> outputs;
-  void weighted_output(const torch::Tensor&, const torch::Tensor& out) override {
+  std::vector<std::vector<int64_t>> weight_shapes;
+  void weighted_output(const torch::Tensor& w, const torch::Tensor& out) override {
     outputs.push_back(out);
+    weight_shapes.push_back(w.sizes().vec());
   }
 };
 
@@ -81,19 +83,26 @@ TEST(GoldenProxies2, FisherByLoopsInFloat64) {
   auto loss = torch::nn::functional::cross_entropy(
       net->forward(fixture().images.to(torch::kFloat64), ctx), fixture().labels);
   auto grads = torch::autograd::grad({loss}, rec.outputs);
+  // zero-cost-nas: each channel's value is repeated over the channel's weights
+  // (weight.shape[1:]) and all of them are summed.
   double fisher = 0;
   for (size_t l = 0; l < rec.outputs.size(); ++l) {
     auto a = rec.outputs[l].detach();
     const auto& g = grads[l];
+    double weights_per_channel = 1;
+    for (size_t d = 1; d < rec.weight_shapes[l].size(); ++d)
+      weights_per_channel *= static_cast<double>(rec.weight_shapes[l][d]);
     for (int64_t k = 0; k < a.size(1); ++k) {
       double mean_sq = 0;
       for (int64_t n = 0; n < a.size(0); ++n) {
         const double s = (a[n][k] * g[n][k]).sum().item<double>();
         mean_sq += s * s;
       }
-      fisher += 0.5 * mean_sq / static_cast<double>(a.size(0));
+      for (double copy = 0; copy < weights_per_channel; ++copy)
+        fisher += 0.5 * mean_sq / static_cast<double>(a.size(0));
     }
   }
+  EXPECT_GT(fisher, 0);
   EXPECT_NEAR(score("fisher"), fisher, 1e-4 * fisher);
 }
 

@@ -94,10 +94,10 @@ def compute_fisher(net, x, y):
     gradient dL/da at it: per output channel k, 0.5 * mean over samples of
     (sum over spatial positions of a * dL/da)^2, absolute value.
 
-    proxies.fisher = sum over layers and channels (one term per channel, docs/proxies.md).
-    extras.fisher_per_weight_sum = what zero-cost-nas/NASLib `find_measures` actually sums: the
-    channel value broadcast to every weight of that channel (reshape_elements), i.e. each channel
-    term times C_in/groups * kh * kw (times in_features for Linear)."""
+    proxies.fisher = what zero-cost-nas/NASLib `find_measures` sums: the channel value broadcast
+    to every weight of that channel (reshape_elements), i.e. each channel term times
+    C_in/groups * kh * kw (times in_features for Linear); docs/decisions.md, "fisher".
+    extras.fisher_per_channel_sum = one term per channel (the wording of docs/proxies.md)."""
     net.train()
     layers = weighted_layers(net)
     fisher = {}
@@ -131,9 +131,9 @@ def compute_fisher(net, x, y):
         per_channel.append(v)
         shape = (-1,) + (1,) * (m.weight.dim() - 1)
         broadcast.append(v.reshape(shape).expand_as(m.weight).contiguous())
-    return ({"fisher": ref_sum(per_channel)},
-            {"fisher_f64sum": f64_sum(per_channel),
-             "fisher_per_weight_sum": ref_sum(broadcast)})
+    return ({"fisher": ref_sum(broadcast)},
+            {"fisher_f64sum": f64_sum(broadcast),
+             "fisher_per_channel_sum": ref_sum(per_channel)})
 
 
 # --------------------------------------------------------------------------------------------
