@@ -138,7 +138,7 @@ BareCounts run_bare_passes(const std::set<Pass>& passes, const BareInput& input,
     count.forward_samples += 1;
   }
 
-  if (has(Pass::HalfBatchGrads) || has(Pass::PerSampleSigns)) {
+  if (has(Pass::HalfBatchGrads)) {
     network().train();
     const auto weights = network().weighted_layer_weights();
     auto forward_backward = [&](std::int64_t begin, std::int64_t end) {
@@ -149,11 +149,8 @@ BareCounts run_bare_passes(const std::set<Pass>& passes, const BareInput& input,
       ++count.backwards;
       count.forward_samples += end - begin;
     };
-    if (has(Pass::HalfBatchGrads))
-      for (std::int64_t part = 0; part < 2; ++part)
+    for (std::int64_t part = 0; part < 2; ++part)
         forward_backward(part * batch / 2, (part + 1) * batch / 2);
-    if (has(Pass::PerSampleSigns))
-      for (std::int64_t i = 0; i < batch; ++i) forward_backward(i, i + 1);
   }
 
   if (has(Pass::Zen)) {

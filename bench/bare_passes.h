@@ -20,7 +20,6 @@
 //                      backward, on a float64 network made outside the timed region     1 fwd 1 bwd
 //   zen_pass           build + two train-mode forwards of B random inputs, no autograd  1 build 2 fwd
 //   half_batch_grads   two forwards of B/2 and their loss backwards                     2 fwd 2 bwd
-//   per_sample_signs   B forwards of one image and their loss backwards                  B fwd B bwd
 //   batch1_loss_grads  train-mode forward of the minibatch with per-sample BatchNorm (the
 //                      fast path's forward) and the backward of the summed loss over the
 //                      Conv/Linear weights: what one ordinary batch gradient costs; the

@@ -30,10 +30,12 @@ void ReluCodeTaps::relu_input(const torch::Tensor& x) {
   const double d = static_cast<double>(c.size(1));
   auto gram = torch::matmul(c, c.t()).to(torch::kFloat64);
   auto ones_count = c.sum(1).to(torch::kFloat64);
-  kernel += 2.0 * gram + d - ones_count.unsqueeze(1) - ones_count.unsqueeze(0);
+  auto term = 2.0 * gram + d - ones_count.unsqueeze(1) - ones_count.unsqueeze(0);
+  kernel = kernel.defined() ? kernel + term : term;
 }
 
 double proxy_naswot(const PassArtifacts& a) {
+  if (!a.naswot_kernel.defined()) throw std::runtime_error("the network has no ReLU: no codes");
   auto result = torch::linalg_slogdet(a.naswot_kernel);
   return std::get<1>(result).item<double>();
 }
@@ -52,7 +54,7 @@ double proxy_jacob_cov(const PassArtifacts& a) {
 
 double proxy_epe_nas(const PassArtifacts& a) {
   constexpr double k = 1e-5;
-  const auto labels = a.labels.to(torch::kCPU);
+  const auto labels = a.labels.to(torch::kCPU);  // cpu: read element by element to group rows
   std::map<std::int64_t, std::vector<std::int64_t>> rows_of_class;
   for (std::int64_t i = 0; i < labels.size(0); ++i)
     rows_of_class[labels[i].item<std::int64_t>()].push_back(i);
@@ -66,7 +68,8 @@ double proxy_epe_nas(const PassArtifacts& a) {
       if (!many_classes) per_class.push_back(std::log(1.0 + k));
       continue;
     }
-    auto corr = row_correlation(a.input_jacobian.index_select(0, torch::tensor(rows)));
+    auto corr = row_correlation(a.input_jacobian.index_select(
+        0, torch::tensor(rows).to(a.input_jacobian.device())));
     double s = torch::log(corr.abs() + k).sum().item<double>();
     if (many_classes) s /= static_cast<double>(rows.size());
     per_class.push_back(s);
@@ -99,11 +102,11 @@ void WeightedOutputTaps::weighted_output(const torch::Tensor& weight, const torc
 }
 
 double zen_pass(const NetworkFactory& make_network, const std::vector<std::int64_t>& input_shape,
-                std::uint64_t seed, const torch::Device& device) {
+                std::uint64_t seed, const torch::TensorOptions& options) {
   torch::NoGradGuard no_grad;
   SearchNetwork net = make_network();
-  net->to(device);
   net->train();
+  // Re-initialised on the CPU generator, then moved, so that every device scores the same weights.
   torch::manual_seed(seed);
   for (const auto& module : net->modules(/*include_self=*/false)) {
     if (auto* conv = dynamic_cast<torch::nn::Conv2dImpl*>(module.get())) {
@@ -117,9 +120,10 @@ double zen_pass(const NetworkFactory& make_network, const std::vector<std::int64
       if (linear->bias.defined()) linear->bias.zero_();
     }
   }
+  net->to(options.device(), options.dtype().toScalarType());
   // Drawn on the CPU generator so that the inputs are the same on every device.
-  auto x = torch::randn(input_shape).to(device);
-  auto e = torch::randn(input_shape).to(device);
+  auto x = torch::randn(input_shape).to(options);
+  auto e = torch::randn(input_shape).to(options);
   auto out = net->features(x, {});
   auto mixed = net->features(x + 0.01 * e, {});
   const double d = (out - mixed).abs().sum({1, 2, 3}).mean().item<double>();
@@ -151,6 +155,7 @@ double linear_region_pass(const NetworkFactory& make_thin_network, const torch::
   torch::NoGradGuard no_grad;
   torch::manual_seed(seed);
   SearchNetwork net = make_thin_network();
+  net->to(inputs.device(), inputs.scalar_type());
   net->train();
   std::unordered_set<std::string> distinct;
   for (std::int64_t start = 0; start < inputs.size(0); start += kBatchSize) {
@@ -159,7 +164,8 @@ double linear_region_pass(const NetworkFactory& make_thin_network, const torch::
     ForwardContext ctx;
     ctx.taps = &taps;
     net->forward(x, ctx);
-    auto bits = torch::cat(taps.codes, 1).to(torch::kUInt8).contiguous();
+    // cpu: the codes are hashed as bytes on the host
+    auto bits = torch::cat(taps.codes, 1).to(torch::kCPU, torch::kUInt8).contiguous();
     const auto width = bits.size(1);
     const auto* data = bits.data_ptr<std::uint8_t>();
     for (std::int64_t i = 0; i < x.size(0); ++i)

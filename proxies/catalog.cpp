@@ -23,7 +23,6 @@ const char* pass_name(Pass pass) {
     case Pass::Synflow: return "synflow_pass";
     case Pass::Zen: return "zen_pass";
     case Pass::HalfBatchGrads: return "half_batch_grads";
-    case Pass::PerSampleSigns: return "per_sample_signs";
     case Pass::Batch1LossGrads: return "batch1_loss_grads";
     case Pass::LinearRegions: return "linear_regions_pass";
     case Pass::Nngp: return "nngp_pass";
@@ -87,8 +86,9 @@ const std::vector<ProxyInfo>& proxy_catalog() {
     add({"zico", 1, "jacobian-activation", false, {Pass::Build, Pass::HalfBatchGrads}, true, true,
          true, "batches=2 halves of the minibatch;std=population;bn=train",
          "sum over Conv/Linear layers of log sum (mean|g| / std g) over the two half-batches"});
-    add({"gradsign", 1, "jacobian-activation", false, {Pass::Build, Pass::PerSampleSigns}, true,
-         true, true, "per_sample=batch-1 forward;bn=train",
+    add({"gradsign", 1, "jacobian-activation", false, {Pass::Build, Pass::Batch1LossGrads}, true,
+         true, true, "per_sample=batch-1 semantics by the fast path (per-sample BatchNorm, one "
+                     "batched forward and backward);bn=train",
          "sum over Conv/Linear weights of |sum_i sign(dL(x_i)/dW)|"});
     const std::vector<Pass> ntk = {Pass::Build, Pass::TrainForward, Pass::NtkJacobian};
     const std::string ntk_params = "params=name contains weight;bn=train;dtype=float64";

@@ -22,8 +22,8 @@ enum class Pass {
   Synflow,        // own float64 copy, |weights|, BatchNorm removed, all-ones input, backward
   Zen,            // own copy, Gaussian weights, two forwards of random inputs
   HalfBatchGrads, // loss gradients of the two halves of the batch, each its own forward
-  PerSampleSigns, // one batch-1 forward/backward per sample, signs of the loss gradient summed
-  Batch1LossGrads,  // per-sample loss gradients of batch-1 train-mode forwards; K = G G^T
+  Batch1LossGrads,  // per-sample loss gradients of batch-1 train-mode forwards (the fast path):
+                    // K = G G^T (float64), and GradSign's sum over weights of |sum_i sign(g_i)|
   LinearRegions,  // TE-NAS's thin network on 3000 random 1x3x3 inputs
   Nngp,           // M fresh networks: pooled features -> NNGP kernels -> GP solve per eps
   Training,       // epochs of ordinary training before a _trained_<k> proxy (never run by the

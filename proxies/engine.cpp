@@ -192,9 +192,9 @@ ArchScores score_architecture(const EngineInput& input,
   run_pass(Pass::Build, [&] {
     torch::manual_seed(input.seed);
     art.net = input.make_network();
-    art.net->to(input.device);
+    art.net->to(input.device, input.dtype);
     art.weights = art.net->weighted_layer_weights();
-    art.images = input.images.to(input.device);
+    art.images = input.images.to(input.device, input.dtype);
     art.labels = input.labels.to(input.device);
   });
 
@@ -213,7 +213,7 @@ ArchScores score_architecture(const EngineInput& input,
   // give the same bits as through a fresh forward of their own (tested), so GradAlign's
   // per-sample loss backwards reuse the NTK's forward rather than repeating it.
   torch::Tensor logits, images, loss;
-  ReluCodeTaps naswot_taps(input.images.size(0));
+  ReluCodeTaps naswot_taps;
   MecoTaps meco_taps;
   WeightedOutputTaps fisher_taps;
   TimedTaps taps;
@@ -283,31 +283,30 @@ ArchScores score_architecture(const EngineInput& input,
   run_pass(Pass::HalfBatchGrads, [&] {
     art.half_batch_grads = half_batch_gradients(*art.net, art.images, art.labels);
   });
-  run_pass(Pass::PerSampleSigns, [&] {
-    art.sign_sums = per_sample_gradient_signs(*art.net, art.images, art.labels);
-  });
   run_pass(Pass::Batch1LossGrads, [&] {
-    // The fast path: its match with the reference loop is tested (tests/gradalign_test.cpp).
-    art.batch1_loss_gram =
-        gram_float64(batch1_loss_gradients_fast(*art.net, art.images, art.labels));
+    // The fast path: its match with the reference loop, gradients and GradSign's signs, is tested
+    // (tests/gradalign_test.cpp). GradAlign's _b1 variants and GradSign share its rows.
+    const auto rows = batch1_loss_gradients_fast(*art.net, art.images, art.labels);
+    if (wants("gradalign_b1") || wants("gradalign_gram_b1")) art.batch1_loss_gram = gram_float64(rows);
+    if (wants("gradsign")) art.gradsign = gradsign_from_rows(rows);
   });
   run_pass(Pass::Zen, [&] {
     // Zen builds its own network: it needs neither the Build pass nor its tensors.
-    art.zen = zen_pass(input.make_network, input.images.sizes().vec(), input.seed, input.device);
+    art.zen = zen_pass(input.make_network, input.images.sizes().vec(), input.seed, input.options());
   });
   run_pass(Pass::LinearRegions, [&] {
     if (!input.make_thin_network)
       throw std::runtime_error("no thin network is defined for this search space");
     if (!input.linear_region_inputs.defined())
       throw std::runtime_error("no linear-region input crops were prepared");
-    art.linear_regions =
-        linear_region_pass(input.make_thin_network, input.linear_region_inputs.to(input.device), input.seed);
+    art.linear_regions = linear_region_pass(
+        input.make_thin_network, input.linear_region_inputs.to(input.device, input.dtype), input.seed);
   });
 
   run_pass(Pass::Nngp, [&] {
     if (!input.nngp_data) throw std::runtime_error("no NNGP data split was prepared");
     const auto kernels = nngp_kernels(input.make_network, *input.nngp_data, input.nngp.members,
-                                      input.seed, input.device);
+                                      input.seed, input.options());
     art.nngp = nngp_solve(kernels, input.nngp_data->train_labels, input.nngp_data->val_labels,
                           input.nngp_data->num_classes, input.nngp.eps_grid);
   });

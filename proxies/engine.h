@@ -25,6 +25,12 @@ struct EngineInput {
   torch::Tensor images;  // [B, 3, H, W] float32, normalised
   torch::Tensor labels;  // [B] int64
   torch::Device device = torch::kCPU;
+  // Floating type of the network and every batch. Scores are float32; float64 exists for the
+  // CPU-side check that every tensor a pass makes takes the network's options (a tensor made on
+  // the CPU in float32 then fails as a dtype mismatch, as it fails as a device mismatch on CUDA;
+  // tests/device_options_test.cpp).
+  torch::Dtype dtype = torch::kFloat32;
+  torch::TensorOptions options() const { return torch::TensorOptions().device(device).dtype(dtype); }
   // The NNGP split and options; required when an nngp proxy is requested.
   const NngpData* nngp_data = nullptr;
   NngpOptions nngp;

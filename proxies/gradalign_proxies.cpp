@@ -18,6 +18,7 @@
 
 #include "proxies/proxy_functions.h"
 #include "suite/errors.h"
+#include "suite/torch_compat.h"
 
 namespace nbz {
 namespace {
@@ -51,8 +52,8 @@ class LayerIoTaps : public ForwardTaps {
 torch::Tensor conv2d_sample_grads(const torch::nn::Conv2dImpl& conv, const torch::Tensor& input,
                                   const torch::Tensor& grad_output) {
   const auto& o = conv.options;
-  const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
-  if (o.groups() != 1 || !padding || !c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()))
+  const auto* padding = torch_compat::get_if<torch::ExpandingArray<2>>(&o.padding());
+  if (o.groups() != 1 || !padding || !torch_compat::get_if<torch::enumtype::kZeros>(&o.padding_mode()))
     throw std::runtime_error(
         "per-sample weight gradients support Conv2d with groups = 1 and explicit zero padding only");
   const std::int64_t b = input.size(0), c_in = input.size(1), c_out = grad_output.size(1);

@@ -107,34 +107,25 @@ double proxy_zico(const PassArtifacts& a) {
   return total;
 }
 
-std::vector<torch::Tensor> per_sample_gradient_signs(SearchNetworkImpl& net,
-                                                     const torch::Tensor& images,
-                                                     const torch::Tensor& labels) {
-  net.train();
-  const auto weights = net.weighted_layer_weights();
-  std::vector<torch::Tensor> sums;
-  for (const auto& w : weights) sums.push_back(torch::zeros_like(w));
-  for (std::int64_t i = 0; i < images.size(0); ++i) {
-    auto logits = net.forward(images.slice(0, i, i + 1));
-    auto loss = torch::nn::functional::cross_entropy(logits, labels.slice(0, i, i + 1));
-    auto g = torch::autograd::grad({loss}, weights, {}, false, false, /*allow_unused=*/true);
-    for (size_t k = 0; k < g.size(); ++k)
-      if (g[k].defined()) sums[k] += g[k].sign();
-  }
-  return sums;
-}
-
-double proxy_gradsign(const PassArtifacts& a) {
+double gradsign_from_rows(const torch::Tensor& rows) {
+  // Column blocks bound the temporary sign matrix; |column sum| <= B is exact in any float type,
+  // and the total (above 2^24 on large cells) is summed in float64.
+  constexpr std::int64_t kBlock = 1 << 18;
   double total = 0;
-  for (const auto& s : a.sign_sums) total += s.abs().sum().item<double>();
+  for (std::int64_t start = 0; start < rows.size(1); start += kBlock) {
+    auto block = rows.narrow(1, start, std::min(kBlock, rows.size(1) - start));
+    total += block.sign().sum(0).abs().to(torch::kFloat64).sum().item<double>();
+  }
   return total;
 }
+
+double proxy_gradsign(const PassArtifacts& a) { return a.gradsign; }
 
 double synflow_pass(const SearchNetworkImpl& net, const NetworkFactory& make_network,
                     const std::vector<std::int64_t>& input_shape) {
   // A separate copy so that no other proxy sees |weights| or float64.
   SearchNetwork copy = make_network();
-  copy->to(torch::kFloat64);
+  copy->to(net.parameters().front().device(), torch::kFloat64);
   copy_network_state(net, *copy);
   {
     torch::NoGradGuard no_grad;

@@ -9,10 +9,11 @@ namespace {
 constexpr std::int64_t kChunk = 250;
 
 torch::Tensor pooled_features_in_chunks(SearchNetworkImpl& net, const torch::Tensor& images,
-                                        const torch::Device& device) {
+                                        const torch::TensorOptions& options) {
   std::vector<torch::Tensor> parts;
   for (std::int64_t start = 0; start < images.size(0); start += kChunk) {
-    auto chunk = images.slice(0, start, std::min(start + kChunk, images.size(0))).to(device);
+    auto chunk = images.slice(0, start, std::min(start + kChunk, images.size(0))).to(options);
+    // cpu: the kernels are accumulated and solved in float64 on the host (nngp_solve)
     parts.push_back(net.pooled_features(chunk).to(torch::kFloat64).cpu());
   }
   return torch::cat(parts);
@@ -42,19 +43,20 @@ std::vector<double> NngpOptions::default_eps_grid() {
 }
 
 NngpKernels nngp_kernels(const NetworkFactory& make_network, const NngpData& data, int members,
-                         std::uint64_t seed, const torch::Device& device) {
+                         std::uint64_t seed, const torch::TensorOptions& options) {
   torch::NoGradGuard no_grad;
   const auto n_train = data.train_images.size(0), n_val = data.val_images.size(0);
+  // cpu: the features come back to the host (pooled_features_in_chunks)
   NngpKernels k{torch::zeros({n_train, n_train}, torch::kFloat64),
                 torch::zeros({n_val, n_train}, torch::kFloat64)};
   torch::manual_seed(seed);
   for (int m = 0; m < members; ++m) {
     SearchNetwork net = make_network();
-    net->to(device);
-    set_batchnorm_statistics(*net, data.bn_images.to(device));
+    net->to(options.device(), options.dtype().toScalarType());
+    set_batchnorm_statistics(*net, data.bn_images.to(options));
     net->eval();
-    auto phi_t = pooled_features_in_chunks(*net, data.train_images, device);
-    auto phi_v = pooled_features_in_chunks(*net, data.val_images, device);
+    auto phi_t = pooled_features_in_chunks(*net, data.train_images, options);
+    auto phi_v = pooled_features_in_chunks(*net, data.val_images, options);
     k.train_train += torch::matmul(phi_t, phi_t.t()) / members;
     k.val_train += torch::matmul(phi_v, phi_t.t()) / members;
   }
@@ -65,10 +67,12 @@ NngpResult nngp_solve(const NngpKernels& kernels, const torch::Tensor& train_lab
                       const torch::Tensor& val_labels, int num_classes,
                       const std::vector<double>& eps_grid) {
   const auto n = kernels.train_train.size(0);
+  // cpu: the solve runs on the host, where nngp_kernels leaves the kernels
   auto targets = torch::one_hot(train_labels.cpu(), num_classes).to(torch::kFloat64) - 0.1;
+  // cpu: as above
   auto val_targets = torch::one_hot(val_labels.cpu(), num_classes).to(torch::kFloat64) - 0.1;
   const double scale = kernels.train_train.trace().item<double>() / static_cast<double>(n);
-  auto identity = torch::eye(n, torch::kFloat64);
+  auto identity = torch::eye(n, torch::kFloat64);  // cpu: as the kernels
   NngpResult best;
   best.accuracy = -1;
   for (double eps : eps_grid) {
@@ -80,7 +84,7 @@ NngpResult nngp_solve(const NngpKernels& kernels, const torch::Tensor& train_lab
     }
     auto alpha = torch::cholesky_solve(targets, factor);
     auto prediction = torch::matmul(kernels.val_train, alpha);
-    const double accuracy =
+    const double accuracy =  // cpu: prediction is on the host
         (prediction.argmax(1) == val_labels.cpu()).to(torch::kFloat64).mean().item<double>();
     if (accuracy > best.accuracy) {
       best.accuracy = accuracy;

@@ -41,9 +41,10 @@ void set_batchnorm_statistics(SearchNetworkImpl& net, const torch::Tensor& batch
 // Accumulates K_tt and K_vt over `members` networks built in sequence after
 // torch::manual_seed(seed). For each: BN statistics set to those of one train-mode forward of
 // data.bn_images (momentum None: the running statistics become that batch's), then eval-mode
-// globally pooled features of all train and validation images, in chunks.
+// globally pooled features of all train and validation images, in chunks. Networks are built on the
+// CPU and moved to `options` (the run's device and dtype); the kernels are float64 on the CPU.
 NngpKernels nngp_kernels(const NetworkFactory& make_network, const NngpData& data, int members,
-                         std::uint64_t seed, const torch::Device& device);
+                         std::uint64_t seed, const torch::TensorOptions& options);
 
 struct NngpResult {
   double accuracy = 0;      // best validation accuracy over the eps grid, in [0, 1]

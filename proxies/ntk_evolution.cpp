@@ -56,7 +56,7 @@ ArchScores score_after_training(const EngineInput& input, const ImageSet& traini
     try {
       torch::manual_seed(input.seed);
       network = input.make_network();
-      network->to(input.device);
+      network->to(input.device, input.dtype);
       wait_for_device(input.device);
     } catch (const std::exception& e) {
       failure = "pass build_for_training failed: " + failure_reason(e);

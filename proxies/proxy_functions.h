@@ -32,7 +32,7 @@ struct PassArtifacts {
   double synflow_sum = 0;                 // Synflow
   double zen = 0;                         // Zen
   std::vector<std::vector<torch::Tensor>> half_batch_grads;  // HalfBatchGrads: 2 x weights
-  std::vector<torch::Tensor> sign_sums;   // PerSampleSigns: sum_i sign(g_i), aligned with weights
+  double gradsign = 0;                    // Batch1LossGrads: sum_w |sum_i sign(g_i)_w|
   double linear_regions = 0;              // LinearRegions
   torch::Tensor ntk;                      // NtkJacobian: Theta, [B, B] float64
   // Gram matrices K = G G^T ([B, B] float64) of the per-sample loss gradients over the Conv/Linear
@@ -67,10 +67,9 @@ std::vector<torch::Tensor> grasp_hessian_gradient(const std::vector<torch::Tenso
 std::vector<std::vector<torch::Tensor>> half_batch_gradients(SearchNetworkImpl& net,
                                                              const torch::Tensor& images,
                                                              const torch::Tensor& labels);
-// GradSign: sum_i sign(dL(x_i)/dW) with one batch-1 train-mode forward/backward per sample.
-std::vector<torch::Tensor> per_sample_gradient_signs(SearchNetworkImpl& net,
-                                                     const torch::Tensor& images,
-                                                     const torch::Tensor& labels);
+// GradSign from per-sample gradient rows G [B, P]: sum over the P weights of |sum_i sign(G_iw)|
+// (integer column sums, exact; the total in float64).
+double gradsign_from_rows(const torch::Tensor& rows);
 // The synflow pass: a float64 copy of `net` with |parameters|, BatchNorm removed, one all-ones
 // input of shape [1, C, H, W]; returns sum over Conv/Linear weights of |W * dR/dW|.
 double synflow_pass(const SearchNetworkImpl& net, const NetworkFactory& make_network,
@@ -79,10 +78,10 @@ double proxy_synflow(const PassArtifacts& a);
 double proxy_synflow_log(const PassArtifacts& a);
 
 // --- activation_proxies.cpp
-// Accumulates naswot's K from every ReLU input of the batched forward.
+// Accumulates naswot's K ([B, B] float64, on the device of the activations) from every ReLU input
+// of the batched forward; undefined until the first ReLU.
 class ReluCodeTaps : public ForwardTaps {
  public:
-  explicit ReluCodeTaps(std::int64_t batch) : kernel(torch::zeros({batch, batch}, torch::kFloat64)) {}
   void relu_input(const torch::Tensor& x) override;
   torch::Tensor kernel;
 };
@@ -105,12 +104,14 @@ double proxy_naswot(const PassArtifacts& a);
 double proxy_jacob_cov(const PassArtifacts& a);
 double proxy_epe_nas(const PassArtifacts& a);
 double proxy_meco(const PassArtifacts& a);
-// Zen-NAS on its own copy: Gaussian re-initialisation drawn after torch::manual_seed(seed).
+// Zen-NAS on its own copy: Gaussian re-initialisation drawn after torch::manual_seed(seed), on
+// the CPU generator, then moved to `options` (device and dtype of the run).
 double zen_pass(const NetworkFactory& make_network, const std::vector<std::int64_t>& input_shape,
-                std::uint64_t seed, const torch::Device& device);
+                std::uint64_t seed, const torch::TensorOptions& options);
 double proxy_zen(const PassArtifacts& a);
-// TE-NAS linear regions: the thin network built after torch::manual_seed(seed), train mode,
-// `inputs` ([N, 1, h, w]) in batches of 1000; the count of distinct ReLU sign patterns.
+// TE-NAS linear regions: the thin network built after torch::manual_seed(seed) and moved to the
+// device and dtype of `inputs` ([N, 1, h, w]), train mode, batches of 1000; the count of distinct
+// ReLU sign patterns.
 double linear_region_pass(const NetworkFactory& make_thin_network, const torch::Tensor& inputs,
                           std::uint64_t seed);
 double proxy_linear_regions(const PassArtifacts& a);

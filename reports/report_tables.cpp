@@ -489,6 +489,38 @@ std::optional<Table> correlations_table(const ReportData& data, const RunData& r
   return t;
 }
 
+double seed_stability(const std::vector<const RunData*>& runs, std::int64_t proxy_id,
+                      const std::vector<std::int64_t>& archs) {
+  std::vector<std::map<std::int64_t, double>> values;
+  for (const auto* r : runs) {
+    std::map<std::int64_t, double> by_arch;
+    if (const auto* s = scores_of(*r, proxy_id))
+      for (std::size_t k = 0; k < s->ok_arch.size(); ++k) by_arch[s->ok_arch[k]] = s->ok_value[k];
+    values.push_back(std::move(by_arch));
+  }
+  std::vector<double> rhos;
+  for (std::size_t a = 0; a < values.size(); ++a)
+    for (std::size_t b = a + 1; b < values.size(); ++b) {
+      std::vector<double> x, y;
+      for (auto arch : archs) {
+        auto ia = values[a].find(arch), ib = values[b].find(arch);
+        if (ia == values[a].end() || ib == values[b].end()) continue;
+        x.push_back(ia->second);
+        y.push_back(ib->second);
+      }
+      const double rho = stats::spearman_rho(x, y);
+      if (!std::isnan(rho)) rhos.push_back(rho);
+    }
+  return rhos.empty() ? std::nan("") : stats::mean(rhos);
+}
+
+std::string stability_note(double stability) {
+  if (std::isnan(stability)) return "";
+  if (stability < 0.5) return "barely survives a new seed";
+  if (stability < 0.9) return "seed-sensitive";
+  return "";
+}
+
 std::vector<Table> seed_tables(const ReportData& data, const std::string& space,
                                const ReportOptions& options) {
   std::map<std::tuple<std::string, std::string, std::string, int, std::string, std::string, int,
@@ -524,8 +556,10 @@ std::vector<Table> seed_tables(const ReportData& data, const std::string& space,
       t.columns.push_back("KT seed " + std::to_string(r->info.seed));
       t.csv_columns.push_back("kt_run" + std::to_string(r->info.run_id));
     }
-    const std::vector<std::string> summary = {"KT mean", "KT sd", "SPR mean", "SPR sd", "n"};
-    const std::vector<std::string> summary_csv = {"kt_mean", "kt_sd", "spr_mean", "spr_sd", "n"};
+    const std::vector<std::string> summary = {"KT mean", "KT sd", "SPR mean", "SPR sd", "n",
+                                              "seed stability", "stability"};
+    const std::vector<std::string> summary_csv = {"kt_mean", "kt_sd", "spr_mean", "spr_sd", "n",
+                                                  "seed_stability", "stability_note"};
     t.columns.insert(t.columns.end(), summary.begin(), summary.end());
     t.csv_columns.insert(t.csv_columns.end(), summary_csv.begin(), summary_csv.end());
     add_proxy_rows(t, proxies, [&](std::size_t i, TableRow& row) {
@@ -561,11 +595,18 @@ std::vector<Table> seed_tables(const ReportData& data, const std::string& space,
       row.cells.push_back(number_cell(stats::mean(rhos), 3));
       row.cells.push_back(number_cell(stats::sample_sd(rhos), 3));
       row.cells.push_back(count_cell(static_cast<std::int64_t>(common.size())));
+      const double stability = seed_stability(*group, proxies[i]->proxy_id, common);
+      row.cells.push_back(number_cell(stability, 3));
+      row.cells.push_back(text_cell(stability_note(stability)));
     });
     std::string runs;
     for (const auto* r : *group) runs += (runs.empty() ? "" : ", ") + r->info.label();
     t.notes.push_back("Runs: " + runs + ". n: architectures ok in every run; sd: sample "
-                      "standard deviation over seeds.");
+                      "standard deviation over seeds. Seed stability: Spearman between the "
+                      "proxy's scores of two seeds on those n architectures (the mean over pairs "
+                      "of seeds), i.e. how much of a ranking survives a new initialisation and "
+                      "minibatch; stability says 'barely survives a new seed' below 0.5 and "
+                      "'seed-sensitive' below 0.9.");
     if (first.info.surrogate()) t.notes.push_back(surrogate_note(first));
     tables.push_back(std::move(t));
   }

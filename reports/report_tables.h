@@ -105,9 +105,20 @@ Table proxy_correlation_table(const ReportData& data, const RunData& run, ArchSe
 std::optional<Table> correlations_table(const ReportData& data, const RunData& run,
                                         const ReportOptions& options);
 
+// How much of a proxy's ranking survives a new seed: the Spearman between its scores in two runs
+// that differ only in the seed (initialisation and minibatch), over `archs` (ok in every run);
+// the mean over pairs of runs when there are more than two. NaN when no pair has two
+// architectures in common.
+double seed_stability(const std::vector<const RunData*>& runs, std::int64_t proxy_id,
+                      const std::vector<std::int64_t>& archs);
+// The table's word for a stability: "barely survives a new seed" below 0.5, "seed-sensitive"
+// below 0.9, else empty.
+std::string stability_note(double stability);
+
 // Runs that differ only in their seed (same space, dataset, images, batch size, device, threads,
 // BLAS, LibTorch) with at least two seeds: KT per seed over the architectures ok in every one of
-// them, and mean and standard deviation over seeds of KT and SPR. One table per such group.
+// them, mean and standard deviation over seeds of KT and SPR, and the seed stability of each
+// proxy's scores. One table per such group.
 std::vector<Table> seed_tables(const ReportData& data, const std::string& space,
                                const ReportOptions& options);
 

@@ -437,6 +437,7 @@ int main(int argc, char** argv) {
     std::cerr << kUsage;
     return 2;
   }
+  restart_with_matching_openblas_kernel(argv);
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
   std::string command_line;

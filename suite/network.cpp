@@ -59,7 +59,7 @@ void copy_network_state(const SearchNetworkImpl& src, SearchNetworkImpl& dst) {
   for (const auto& item : src_params) {
     auto* target = dst_params.find(item.key());
     NBZ_ASSERT(target != nullptr, "missing parameter " + item.key());
-    target->set_data(item.value().detach().to(target->dtype()).clone());
+    target->set_data(item.value().detach().to(target->device(), target->scalar_type()).clone());
   }
   auto src_buffers = src.named_buffers(true);
   auto dst_buffers = dst.named_buffers(true);

@@ -69,7 +69,8 @@ using SearchNetwork = std::shared_ptr<SearchNetworkImpl>;
 // Builds one fresh network (weights drawn from torch's global generator at call time).
 using NetworkFactory = std::function<SearchNetwork()>;
 
-// Copies every parameter and buffer of `src` into `dst` (same architecture), converting dtype.
+// Copies every parameter and buffer of `src` into `dst` (same architecture), converting to the
+// device and dtype of each tensor of `dst`.
 void copy_network_state(const SearchNetworkImpl& src, SearchNetworkImpl& dst);
 
 // Reports a module output to the taps and passes it on.

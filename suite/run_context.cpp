@@ -7,6 +7,8 @@
 #include <climits>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
+#include <set>
 #include <sstream>
 
 namespace nbz {
@@ -52,6 +54,41 @@ std::string loaded_blas() {
   if (auto fn = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config")))
     result += " (" + std::string(fn()) + ")";
   return result;
+}
+
+std::string better_openblas_coretype(const std::string& blas, const std::string& flags) {
+  if (blas.find("OpenBLAS") == std::string::npos || blas.find(" DYNAMIC_ARCH ") == std::string::npos ||
+      blas.find(" Prescott ") == std::string::npos)
+    return "";
+  std::istringstream in(flags);
+  std::set<std::string> has;
+  for (std::string f; in >> f;) has.insert(f);
+  auto all = [&](std::initializer_list<const char*> names) {
+    for (const char* n : names)
+      if (!has.count(n)) return false;
+    return true;
+  };
+  if (all({"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd", "avx512_bf16"})) return "Cooperlake";
+  if (all({"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"})) return "SkylakeX";
+  if (all({"avx2", "fma"})) return "Haswell";
+  if (all({"avx"})) return "Sandybridge";
+  return "";
+}
+
+std::string cpu_flags() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);)
+    if (line.rfind("flags", 0) == 0) return line.substr(line.find(':') + 1);
+  return "";
+}
+
+void restart_with_matching_openblas_kernel(char** argv) {
+  if (std::getenv("OPENBLAS_CORETYPE")) return;  // the user's choice, or our restart
+  const std::string coretype = better_openblas_coretype(loaded_blas(), cpu_flags());
+  if (coretype.empty()) return;
+  setenv("OPENBLAS_CORETYPE", coretype.c_str(), /*overwrite=*/1);
+  execv("/proc/self/exe", argv);
+  unsetenv("OPENBLAS_CORETYPE");  // exec failed: go on with the kernel OpenBLAS picked
 }
 
 std::string blas_build(const std::string& blas) {

@@ -26,6 +26,24 @@ std::string loaded_blas();
 // " SINGLE_THREADED"; any other string is returned unchanged.
 std::string blas_build(const std::string& blas);
 
+// OpenBLAS 0.3.21 (Debian 12) does not know some newer CPUs (seen: Xeon family 6 model 207, with
+// AVX-512 and BF16) and then runs its Prescott (SSE3) kernels, 1.7x slower on GraSP's Hessian pass
+// and the batch-1 gradients of a large NB201 cell than its Cooperlake kernels. Given a
+// loaded_blas() string and the CPU's /proc/cpuinfo flags, the OPENBLAS_CORETYPE that matches the
+// CPU (Cooperlake: AVX-512 BF16; SkylakeX: AVX-512 F/BW/VL/DQ/CD; Haswell: AVX2 + FMA;
+// Sandybridge: AVX), or "" when OpenBLAS did not fall back to Prescott or the CPU has none of them.
+std::string better_openblas_coretype(const std::string& blas, const std::string& cpu_flags);
+
+// The "flags" line of /proc/cpuinfo (first CPU), "" when unreadable.
+std::string cpu_flags();
+
+// At the start of a command that computes: when OpenBLAS fell back to Prescott on a CPU it does
+// not know and the user has not set OPENBLAS_CORETYPE, re-executes this program with
+// OPENBLAS_CORETYPE set to better_openblas_coretype() (OpenBLAS reads it only when it loads).
+// The kernel in use is recorded with every run (loaded_blas()). Returns only when no restart is
+// needed or the restart failed.
+void restart_with_matching_openblas_kernel(char** argv);
+
 // A CUDA device as the NVIDIA driver describes it, for run provenance. Read through the driver API
 // (libcuda.so.1, opened at run time) and /proc/driver/nvidia/version, so that it needs neither
 // CUDA headers nor a CUDA build of LibTorch, and says why when there is no driver.

@@ -7,15 +7,17 @@ namespace nbz {
 
 std::pair<torch::Tensor, torch::Tensor> minibatch_tensors(const Minibatch& mb) {
   const auto b = static_cast<std::int64_t>(mb.indices.size());
+  // cpu: the batch is made once on the host; the engine moves it (Build pass)
   auto images = torch::from_blob(const_cast<float*>(mb.images.data()), {b, 3, mb.height, mb.width},
                                  torch::kFloat32).clone();
-  auto labels =
+  auto labels =  // cpu: as the images
       torch::from_blob(const_cast<std::int64_t*>(mb.labels.data()), {b}, torch::kInt64).clone();
   return {images, labels};
 }
 
 torch::Tensor linear_region_crops(const ImageSet& train, std::uint64_t seed) {
   auto crops = random_single_channel_crops(train, 3000, 3, seed);
+  // cpu: made once on the host; the engine moves them (LinearRegions pass)
   return torch::from_blob(crops.data(), {3000, 1, 3, 3}, torch::kFloat32).clone();
 }
 

@@ -66,6 +66,7 @@ TorchRuntime configure_torch(const std::string& device, int threads) {
     throw Error("unknown device '" + device + "' (expected cpu, cuda or cuda:N)");
   }
   // Touch BLAS once so that the library is mapped before it is recorded.
+  // cpu: the host BLAS is the one recorded
   (void)torch::matmul(torch::ones({2, 2}), torch::ones({2, 2}));
   rt.blas = loaded_blas();
   return rt;

@@ -126,8 +126,9 @@ std::pair<torch::Tensor, torch::Tensor> Trainer::make_batch(const EpochPlan& pla
   const ImageSet& set = *images_;
   const int channels = set.channels, height = set.height, width = set.width;
   const size_t plane = static_cast<size_t>(height) * width;
+  // cpu: filled pixel by pixel on the host, then moved to the network's device and dtype below
   auto inputs = torch::empty({end - begin, channels, height, width}, torch::kFloat32);
-  auto labels = torch::empty({end - begin}, torch::kInt64);
+  auto labels = torch::empty({end - begin}, torch::kInt64);  // cpu: as the inputs
   float* x = inputs.data_ptr<float>();
   std::int64_t* y = labels.data_ptr<std::int64_t>();
   std::vector<std::uint8_t> pixels(set.image_bytes());

@@ -530,7 +530,45 @@ TEST(SeedTables, MeanAndSpreadOverSeedsOnCommonArchitectures) {
   EXPECT_EQ(row.cells[2].text, "0.900");                            // mean
   EXPECT_EQ(row.cells[3].text, format_fixed(std::sqrt(0.02), 3));   // sd of {1, 0.8}
   EXPECT_EQ(row.cells[6].text, "5");                                // common architectures
+  // Seed stability: Spearman of the two seeds' scores on archs 1..5, ranks 1 2 3 4 5 and
+  // 1 2 3 5 4: 1 - 6 * 2 / (5 * 24) = 0.9, not below the 0.9 of "seed-sensitive".
+  EXPECT_EQ(tables[0].columns[7], "seed stability");
+  EXPECT_EQ(row.cells[7].text, "0.900");
+  EXPECT_EQ(row.cells[8].text, "");
   EXPECT_EQ(tables[0].columns[0], "KT seed 0");
+}
+
+TEST(SeedTables, StabilityIsTheSpearmanBetweenSeedsAndSaysWhenRankingsBarelySurvive) {
+  TestDb t;
+  t.add_archs("nb201", kArchs);
+  t.add_truth("nb201", "cifar10", "test", 200, kArchs, {90, 91, 92, 93, 94, 95});
+  const auto s0 = t.add_run("nb201", "cifar10", 0);
+  const auto s1 = t.add_run("nb201", "cifar10", 1);
+  const auto s2 = t.add_run("nb201", "cifar10", 2);
+  const double seed1_snip[] = {5, 4, 3, 2, 1, 0};  // the ranking reversed: rho = -1
+  const double seed2_snip[] = {0, 1, 2, 3, 4, 5};
+  for (auto a : kArchs) {
+    const double i = static_cast<double>(a);
+    t.score(s0, "nb201", a, {{"params", i}, {"snip", -i}});  // snip's sign is +1: rank = value
+    t.score(s1, "nb201", a, {{"params", i}, {"snip", -seed1_snip[a]}});
+    t.score(s2, "nb201", a, {{"params", i}, {"snip", -seed2_snip[a]}});
+  }
+  t.finish();
+  const auto data = load_report_data(t.db());
+  const auto tables = seed_tables(data, "nb201", ReportOptions{});
+  ASSERT_EQ(tables.size(), 1u);
+  // Three seeds: pairs (0, 1) and (1, 2) are reversed (-1), (0, 2) identical (+1): mean -1/3.
+  const auto& snip = row_of(tables[0], "snip");
+  EXPECT_EQ(snip.cells[8].text, format_fixed(-1.0 / 3.0, 3));
+  EXPECT_EQ(snip.cells[9].text, "barely survives a new seed");
+  const auto& params = row_of(tables[0], "params");
+  EXPECT_EQ(params.cells[8].text, "1.000");
+  EXPECT_EQ(params.cells[9].text, "");
+  EXPECT_EQ(stability_note(0.49), "barely survives a new seed");
+  EXPECT_EQ(stability_note(0.5), "seed-sensitive");
+  EXPECT_EQ(stability_note(0.89), "seed-sensitive");
+  EXPECT_EQ(stability_note(0.9), "");
+  EXPECT_EQ(stability_note(std::nan("")), "");
 }
 
 TEST(TimingTables, MedianP90PerDeviceAndCrossDeviceRatio) {

@@ -30,6 +30,30 @@ TEST(BlasBuild, DropsOnlyTheKernelOpenBlasPickedForTheCpu) {
   EXPECT_EQ(blas_build("none loaded"), "none loaded");
 }
 
+TEST(OpenBlasKernel, RestartsOnlyAPrescottFallbackOnACpuWithWiderVectors) {
+  const std::string dynamic = "/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblasp-r0.3.21.so "
+                              "(OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY USE_OPENMP ";
+  const std::string prescott = dynamic + "Prescott MAX_THREADS=64)";
+  // The flags of the Xeon (family 6, model 207) that OpenBLAS 0.3.21 does not know.
+  const std::string xeon = " fpu sse sse2 ssse3 fma sse4_1 sse4_2 avx avx2 avx512f avx512dq "
+                           "avx512cd avx512bw avx512vl avx512_bf16 avx512_fp16";
+  EXPECT_EQ(better_openblas_coretype(prescott, xeon), "Cooperlake");
+  EXPECT_EQ(better_openblas_coretype(prescott, " avx avx2 fma avx512f avx512dq avx512cd avx512bw avx512vl"),
+            "SkylakeX");
+  EXPECT_EQ(better_openblas_coretype(prescott, " sse2 avx avx2 fma"), "Haswell");
+  EXPECT_EQ(better_openblas_coretype(prescott, " sse2 avx"), "Sandybridge");
+  // A flag is a whole word: avx512f alone (no bw/vl/...) is not AVX-512 for SkylakeX's kernels.
+  EXPECT_EQ(better_openblas_coretype(prescott, " avx avx512f avx512_fp16"), "Sandybridge");
+  EXPECT_EQ(better_openblas_coretype(prescott, " sse2 ssse3"), "");
+  // OpenBLAS recognised the CPU, is not a dynamic build, or is not OpenBLAS: nothing to do.
+  EXPECT_EQ(better_openblas_coretype(dynamic + "Cooperlake MAX_THREADS=64)", xeon), "");
+  EXPECT_EQ(better_openblas_coretype(dynamic + "Zen MAX_THREADS=64)", xeon), "");
+  EXPECT_EQ(better_openblas_coretype("/x/libopenblasp.so (OpenBLAS 0.3.21 USE_OPENMP Prescott "
+                                     "MAX_THREADS=64)", xeon), "");
+  EXPECT_EQ(better_openblas_coretype("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0", xeon), "");
+  EXPECT_EQ(better_openblas_coretype("none loaded", xeon), "");
+}
+
 TEST(CudaDeviceInfo, DescribesNameCapabilityMemoryAndDriver) {
   CudaDeviceInfo info;
   info.found = true;
