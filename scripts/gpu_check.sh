@@ -19,7 +19,8 @@
 # Stage budgets (seconds) and sizes come from the environment: NBZ_GPU_{SWEEP,LGA,BENCH}_SECONDS,
 # NBZ_GPU_JOBS (processes sharing the GPU, default 8), NBZ_GPU_SWEEP_SHARD (default 1/10: 100
 # architectures), NBZ_GPU_LGA_SHARD (default 1/50: 20 architectures). A stage that runs out of time
-# is stopped (sweeps resume if run again) and the script goes on, so the outputs always come back.
+# is stopped (SIGINT: a sweep stops after the architecture in flight; SIGKILL 15-20 s later if it
+# has not) and the script goes on, so the outputs always come back; sweeps resume if run again.
 # A dry run of the plumbing on a CPU machine: NBZ_GPU_DEVICE=cpu NBZ_GPU_PROXIES=params,grad_norm
 # with small budgets (the agreement then covers those proxies only).
 set -uo pipefail
@@ -63,15 +64,16 @@ done
 python3 scripts/gpu_compare.py compare "$reference" "$OUT/scores_cuda.jsonl" | tee "$OUT/agreement.md"
 
 stage "(b) benchmarks on $device"
-timeout "$bench_seconds" "$build/nasbench_bench" --device="$device" --data="$data" \
+timeout -k 15 "$bench_seconds" "$build/nasbench_bench" --device="$device" --data="$data" --nb101=0 \
   --benchmark_filter='^(engine|floor)/.*/nb201-(smallest|median|largest)$' \
   --benchmark_min_time=0.01 --benchmark_out="$OUT/bench_cuda.json" --benchmark_out_format=json \
-  || echo "gpu_check: nasbench_bench stopped (exit $?); the JSON holds what finished"
+  || echo "gpu_check: nasbench_bench stopped (exit $?); the JSON keeps what finished"
+[ -f "$OUT/bench_cuda.json" ] && python3 scripts/gpu_compare.py close-bench-json "$OUT/bench_cuda.json"
 
-stage "(c) --proxies all, $jobs processes sharing the GPU, shard $sweep_shard of sample:1000"
+stage "(c) --proxies $proxies, $jobs processes sharing the GPU, shard $sweep_shard of sample:1000"
 db_all=$PWD/$build/nb201_sample1000_cuda.sqlite
 s0=$(date +%s)
-timeout --signal=INT "$sweep_seconds" "$nb" sweep --device "$device" --space nb201 --archs sample:1000 \
+timeout -k 20 --signal=INT "$sweep_seconds" "$nb" sweep --device "$device" --space nb201 --archs sample:1000 \
   --shard "$sweep_shard" --proxies "$proxies" --seed 0 --jobs "$jobs" --threads 1 --db "$db_all" \
   --data "$data"
 echo "sweep wall time $(( $(date +%s) - s0 )) s"
@@ -80,7 +82,7 @@ stage "(d) lga/ntk after 0, 1, 2 epochs on the 50k JPEG images, shard $lga_shard
 db_lga=$PWD/$build/nb201_lga50k_cuda.sqlite
 if [ -f "$data/cifar10/CIFAR-10-images.tar.gz" ]; then
   s0=$(date +%s)
-  timeout --signal=INT "$lga_seconds" "$nb" sweep --device "$device" --space nb201 --archs sample:1000 \
+  timeout -k 20 --signal=INT "$lga_seconds" "$nb" sweep --device "$device" --space nb201 --archs sample:1000 \
     --shard "$lga_shard" --proxies lga,ntk_cond,ntk_trace --train-epochs 0,1,2 \
     --train-images cifar10-jpeg-50k --seed 0 --jobs 4 --threads 1 --db "$db_lga" --data "$data"
   echo "lga sweep wall time $(( $(date +%s) - s0 )) s"

@@ -10,6 +10,10 @@
       architectures, the largest and median relative difference, whether the ranks over the
       architectures are identical, and the GPU seconds (median over architectures). Exit status 1
       when a proxy is ok on one side and failed on the other.
+  gpu_compare.py close-bench-json BENCH.json
+      Google Benchmark writes its JSON as it goes and closes it at the end: after a time-boxed run
+      was stopped, keeps the benchmarks that finished and closes the file, so that
+      `nasbench import-bench` reads it. A complete file is left as it is.
 
 Python 3 standard library only: it runs on the GPU machine as well.
 """
@@ -109,6 +113,27 @@ def compare(reference_path, score_paths):
     return 1 if mismatched else 0
 
 
+def close_bench_json(path):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    try:
+        json.loads(text)
+        return 0
+    except json.JSONDecodeError:
+        pass
+    # Benchmarks are objects of the "benchmarks" list, each closed by a line of four spaces + "}".
+    end = text.rfind("\n    }")
+    if end < 0 or '"benchmarks": [' not in text:
+        print(f"{path}: no finished benchmark to keep", file=sys.stderr)
+        return 1
+    closed = text[:end] + "\n    }\n  ]\n}\n"
+    doc = json.loads(closed)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(closed)
+    print(f"{path}: closed after {len(doc['benchmarks'])} finished benchmarks", file=sys.stderr)
+    return 0
+
+
 def main(argv):
     if len(argv) >= 4 and argv[1] == "make-reference":
         archs = DEFAULT_ARCHS
@@ -117,6 +142,8 @@ def main(argv):
         return make_reference(argv[2], argv[3], argv[4], archs)
     if len(argv) >= 4 and argv[1] == "compare":
         return compare(argv[2], argv[3:])
+    if len(argv) == 3 and argv[1] == "close-bench-json":
+        return close_bench_json(argv[2])
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -16,6 +16,8 @@
 #include "proxies/catalog.h"
 #include "reports/correlation_report.h"
 #include "reports/report_data.h"
+#include "reports/report_table.h"
+#include "reports/report_tables.h"
 #include "reports/report_writer.h"
 #include "suite/arch_selection.h"
 #include "suite/cli_args.h"
@@ -286,6 +288,11 @@ int cmd_report(const std::vector<std::string>& argv) {
   db::ResultsDb database(db_path);
   if (!to_dir && !to_html) {
     report::print_correlation_report(report::correlation_report(database), std::cout);
+    // Runs that differ only in their seed: each proxy's spread over seeds and seed stability.
+    const auto data = report::load_report_data(database);
+    for (const auto& space : data.space_names())
+      for (const auto& table : report::seed_tables(data, space, report::ReportOptions{}))
+        std::cout << "\n" << report::render_markdown(table);
     return 0;
   }
   report::ReportOptions options;

@@ -62,8 +62,9 @@ std::set<std::string> files_in(const std::string& dir) {
   return names;
 }
 
-// Twelve NB201 architectures, two proxies, one cifar10 run, CIFAR-10 and CIFAR-100 truth.
-std::string make_db(const std::string& dir) {
+// Twelve NB201 architectures, two proxies, one cifar10 run, CIFAR-10 and CIFAR-100 truth; with
+// `second_seed`, a second run of seed 1 that ranks snip the other way round.
+std::string make_db(const std::string& dir, bool second_seed = false) {
   const std::string path = dir + "/results.sqlite";
   nbz::db::ResultsDb db(path);
   std::vector<nbz::db::ArchRow> archs;
@@ -96,6 +97,18 @@ std::string make_db(const std::string& dir) {
     db.store_arch_result(run_id, session, ids.at(i), {p, s}, {});
   }
   db.end_session(session, "completed");
+  if (second_seed) {
+    run.config_key = "cli-test-seed1";
+    run.seed = 1;
+    const auto run2 = db.find_or_create_run(run);
+    const auto session2 = db.begin_session(run2, "nasbench sweep --cli-test --seed 1", "host", "test");
+    for (std::int64_t i = 0; i < 12; ++i) {
+      nbz::db::ScoreRow p{proxies.at("params"), true, double(i), double(i), "", 0.001, 0.002};
+      nbz::db::ScoreRow s{proxies.at("snip"), true, double(-i), double(-i), "", 0.01, 0.02};
+      db.store_arch_result(run2, session2, ids.at(i), {p, s}, {});
+    }
+    db.end_session(session2, "completed");
+  }
   return path;
 }
 
@@ -142,6 +155,20 @@ TEST(ReportCli, TableAndHtmlWriteOnlyWhatTheyName) {
   r = run_cli({"--db", db}, dir);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("Kendall tau-b / Spearman rho"), std::string::npos) << r.out;
+}
+
+TEST(ReportCli, TheTextReportShowsSeedStabilityWhenRunsDifferOnlyInTheirSeed) {
+  const auto dir = temp_dir();
+  std::filesystem::create_directories(dir + "/one");
+  std::filesystem::create_directories(dir + "/two");
+  auto r = run_cli({"--db", make_db(dir + "/one")}, dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("seed stability"), std::string::npos) << "one seed: no seed table";
+  r = run_cli({"--db", make_db(dir + "/two", /*second_seed=*/true)}, dir);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("| seed stability | stability |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| params | 1.000 | 1.000 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("barely survives a new seed"), std::string::npos) << r.out;  // snip
 }
 
 TEST(ReportCli, BadInputIsAnErrorNamingIt) {

@@ -56,6 +56,18 @@ if os.environ.get("NBZ_CROSSCHECK_ARCHS"):
     ARCHS = [int(a) for a in os.environ["NBZ_CROSSCHECK_ARCHS"].split(",")]
 
 
+def openblas_kernel(blas):
+    """The kernel an OpenBLAS DYNAMIC_ARCH build runs, from `nasbench score`'s "blas" string
+    ("... USE_OPENMP Cooperlake MAX_THREADS=64)"), or None."""
+    if "DYNAMIC_ARCH" not in blas:
+        return None
+    for end in (" MAX_THREADS", " SINGLE_THREADED"):
+        if end in blas:
+            words = blas[:blas.index(end)].split()
+            return words[-1] if words and "_" not in words[-1] else None
+    return None
+
+
 def ranks(values):
     """Average ranks (1-based) with ties sharing their mean rank."""
     order = sorted(range(len(values)), key=lambda i: values[i])
@@ -119,8 +131,16 @@ def main():
                "--proxies", ",".join(tolerances)] + EXTRA_ARGS
     for a in ARCHS:
         ref_cmd += ["--arch-index", str(a)]
-    reference = json.loads(subprocess.run(ref_cmd, check=True, capture_output=True,
-                                          text=True).stdout)
+    # The same OpenBLAS kernel as the binary (which restarts itself with the CPU's kernel where
+    # OpenBLAS falls back to Prescott): with another kernel, float32 gradients round differently
+    # and sign counts (gradsign) or tiny ratios (zico) differ (docs/decisions.md, "Reference
+    # comparison").
+    env = dict(os.environ)
+    kernel = openblas_kernel(cpp[ARCHS[0]].get("blas", ""))
+    if kernel:
+        env["OPENBLAS_CORETYPE"] = kernel
+    reference = json.loads(subprocess.run(ref_cmd, check=True, capture_output=True, text=True,
+                                          env=env).stdout)
     failures, compared = [], 0
     for ref in reference["results"]:
         ours = cpp[ref["arch_index"]]
