@@ -20,9 +20,12 @@ REL_TOL = {"params": 0, "flops": 1e-12, "synflow": 1e-9, "synflow_log": 1e-12,
            "naswot": 1e-9, "jacob_cov": 1e-6, "l2_norm": 1e-6, "grad_norm": 1e-5, "snip": 1e-5}
 # Compared only when `nasbench score` reports them (the reference computes only what is compared,
 # so the test stays fast while the C++ side does not have them). Signed sums (plain, grasp) cancel
-# heavily, zico divides by |g1 - g2| and gradsign counts signs of float32 gradients: looser.
+# heavily, zico divides by |g1 - g2|: looser. gradsign counts signs of float32 per-sample
+# gradients, which the C++ side takes from the batch-1 fast path and the reference from its loop
+# of batch-1 passes: on full-size cells the two counts differ by up to 3e-4 of the score (1.7e-4
+# on arch 1462 here), each as far from a float64 loop's count (docs/decisions.md, "gradsign").
 OPTIONAL_REL_TOL = {"plain": 1e-3, "grasp": 1e-3, "fisher": 1e-4, "epe_nas": 1e-6, "zen": 1e-5,
-                    "meco": 1e-4, "zico": 1e-3, "gradsign": 1e-4}
+                    "meco": 1e-4, "zico": 1e-3, "gradsign": 5e-4}
 # The NTK family costs 64 backward passes per architecture on each side: compared only with
 # NBZ_CROSSCHECK_NTK=1 (its own ctest, on the architectures named by NBZ_CROSSCHECK_ARCHS).
 # gradalign*_b1: the C++ side takes the batch-1 fast path (one forward with per-sample BatchNorm),
