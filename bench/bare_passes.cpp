@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
+#include "foundation/errors.h"
 #include "proxies/engine.h"
-#include "suite/errors.h"
 
 namespace nbz::bench {
 namespace {

@@ -40,7 +40,7 @@
 
 #include "proxies/catalog.h"
 #include "proxies/nngp.h"
-#include "suite/network.h"
+#include "spaces/network.h"
 
 namespace nbz::bench {
 

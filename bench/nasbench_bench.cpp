@@ -15,7 +15,7 @@
 //                             reference: B batch-1 forwards and backwards), batched_forward (the
 //                             default gradalign: one batched forward, B backwards); a second
 //                             table gives the fast path's speed-up over the loop
-//   training/epoch/<arch>     one epoch of NB201-recipe training (suite/training.h) on the 4,000
+//   training/epoch/<arch>     one epoch of NB201-recipe training (spaces/training.h) on the 4,000
 //                             exact CIFAR-10 images, what each k of --train-epochs costs
 // The run context (host, CPU, threads, BLAS actually loaded, LibTorch, build, code version, the
 // minibatch, each architecture) is added to the JSON so that `nasbench import-bench` can store
@@ -41,20 +41,20 @@
 #include "benchmarks_db/bench_import.h"
 #include "datasets/cifar10.h"
 #include "datasets/training_images.h"
+#include "foundation/errors.h"
+#include "foundation/run_context.h"
+#include "foundation/stopwatch.h"
+#include "foundation/version_info.h"
 #include "proxies/catalog.h"
 #include "proxies/engine.h"
 #include "proxies/proxy_functions.h"
-#include "suite/errors.h"
-#include "suite/nb101_network.h"
-#include "suite/nb101_space.h"
-#include "suite/nb201_network.h"
-#include "suite/nb201_space.h"
+#include "spaces/nb101_network.h"
+#include "spaces/nb101_space.h"
+#include "spaces/nb201_network.h"
+#include "spaces/nb201_space.h"
+#include "spaces/training.h"
 #include "suite/run_inputs.h"
-#include "suite/run_context.h"
-#include "suite/stopwatch.h"
 #include "suite/torch_runtime.h"
-#include "suite/training.h"
-#include "suite/version_info.h"
 
 namespace nbz::bench {
 namespace {

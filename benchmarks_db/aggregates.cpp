@@ -7,10 +7,10 @@
 #include <map>
 #include <set>
 
-#include "reports/statistics.h"
-#include "suite/errors.h"
-#include "suite/stopwatch.h"
-#include "suite/version_info.h"
+#include "foundation/errors.h"
+#include "foundation/statistics.h"
+#include "foundation/stopwatch.h"
+#include "foundation/version_info.h"
 
 namespace nbz::db {
 namespace {

@@ -11,10 +11,10 @@
 #include <optional>
 #include <sstream>
 
-#include "suite/errors.h"
-#include "suite/nb201_space.h"
-#include "suite/run_context.h"
-#include "suite/version_info.h"
+#include "foundation/errors.h"
+#include "foundation/run_context.h"
+#include "foundation/version_info.h"
+#include "spaces/nb201_space.h"
 
 namespace nbz::db {
 namespace {

@@ -12,9 +12,9 @@
 #include <tuple>
 
 #include "benchmarks_db/results_db.h"
-#include "suite/errors.h"
-#include "suite/run_context.h"
-#include "suite/version_info.h"
+#include "foundation/errors.h"
+#include "foundation/run_context.h"
+#include "foundation/version_info.h"
 
 namespace nbz::db {
 namespace {

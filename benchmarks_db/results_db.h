@@ -30,7 +30,7 @@ struct ProxyRow {
   std::string passes;
   std::string parameters;
   std::string description;
-  // Epochs of ordinary training (suite/training.h) the network had when the proxy was computed;
+  // Epochs of ordinary training (spaces/training.h) the network had when the proxy was computed;
   // 0 = at initialisation. Part of the proxy's definition, like sign and parameters.
   int train_epochs = 0;
 };

@@ -7,7 +7,7 @@
 //   2  proxies.train_epochs (epochs of ordinary training before the proxy was computed; 0 = at
 //      initialisation), exposed by the proxy_scores view
 //   3  run_sessions.cpu, device_name, blas (the machine each session really ran on); runs.config_key
-//      names the BLAS build without the kernel OpenBLAS picked for the CPU (suite/run_context.h)
+//      names the BLAS build without the kernel OpenBLAS picked for the CPU (foundation/run_context.h)
 #pragma once
 
 namespace nbz::db {

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <map>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz::db {
 

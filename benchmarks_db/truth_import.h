@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "benchmarks_db/results_db.h"
-#include "suite/nb101_space.h"
-#include "suite/nb201_space.h"
+#include "spaces/nb101_space.h"
+#include "spaces/nb201_space.h"
 
 namespace nbz::db {
 

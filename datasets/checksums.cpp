@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz {
 

@@ -4,8 +4,8 @@
 #include <iterator>
 
 #include "datasets/checksums.h"
-#include "suite/errors.h"
-#include "suite/rng.h"
+#include "foundation/errors.h"
+#include "foundation/rng.h"
 
 namespace nbz {
 

@@ -42,13 +42,13 @@ struct Minibatch {
 };
 
 // `count` single-channel size x size crops, each of a random image, position and channel drawn
-// with `seed` (suite/rng.h), normalised with that channel's mean and std: [count, 1, size, size]
+// with `seed` (foundation/rng.h), normalised with that channel's mean and std: [count, 1, size, size]
 // row-major. TE-NAS counts linear regions on such crops.
 std::vector<float> random_single_channel_crops(const ImageSet& set, std::int64_t count, int size,
                                                std::uint64_t seed,
                                                const Normalisation& norm = kCifar10Normalisation);
 
-// B distinct images drawn uniformly with `seed` (suite/rng.h, so the same on every platform).
+// B distinct images drawn uniformly with `seed` (foundation/rng.h, so the same on every platform).
 std::vector<std::int64_t> minibatch_indices(std::int64_t num_images, std::int64_t batch_size,
                                             std::uint64_t seed);
 

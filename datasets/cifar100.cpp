@@ -3,7 +3,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz {
 

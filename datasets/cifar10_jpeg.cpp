@@ -9,7 +9,7 @@
 
 #include "datasets/checksums.h"
 #include "datasets/jpeg_codec.h"
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz {
 

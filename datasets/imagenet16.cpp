@@ -2,7 +2,7 @@
 
 #include "datasets/checksums.h"
 #include "datasets/pickle_reader.h"
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz {
 

@@ -8,7 +8,7 @@
 
 #include <jpeglib.h>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz {
 

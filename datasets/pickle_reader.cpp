@@ -8,7 +8,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz::pickle {
 

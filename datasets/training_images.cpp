@@ -2,7 +2,7 @@
 
 #include "datasets/cifar10.h"
 #include "datasets/cifar10_jpeg.h"
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz {
 

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <set>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz {
 

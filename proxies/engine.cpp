@@ -5,8 +5,8 @@
 #include <map>
 #include <set>
 
+#include "foundation/errors.h"
 #include "proxies/proxy_functions.h"
-#include "suite/errors.h"
 
 namespace nbz {
 namespace {

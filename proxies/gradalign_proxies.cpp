@@ -16,9 +16,9 @@
 #include <limits>
 #include <unordered_map>
 
+#include "foundation/errors.h"
+#include "foundation/torch_compat.h"
 #include "proxies/proxy_functions.h"
-#include "suite/errors.h"
-#include "suite/torch_compat.h"
 
 namespace nbz {
 namespace {

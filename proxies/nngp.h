@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "suite/network.h"
+#include "spaces/network.h"
 
 namespace nbz {
 

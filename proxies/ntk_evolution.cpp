@@ -4,8 +4,8 @@
 #include <cmath>
 #include <map>
 
-#include "suite/errors.h"
-#include "suite/stopwatch.h"
+#include "foundation/errors.h"
+#include "foundation/stopwatch.h"
 
 namespace nbz {
 namespace {

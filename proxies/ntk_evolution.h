@@ -1,5 +1,5 @@
 // The NTK time evolution (proxies.md section 4, lga_trained_k): the network of the run's seed is
-// trained with NAS-Bench-201's recipe (suite/training.h) and, after each requested epoch k, the
+// trained with NAS-Bench-201's recipe (spaces/training.h) and, after each requested epoch k, the
 // NTK-family proxies are computed again on the trained weights by the same shared-pass engine, as
 // `<metric>_trained_<k>` (catalog: ProxyInfo::train_epochs / base_name). The training loss and
 // accuracy of each of those epochs are stored beside them as auxiliary `train_loss_trained_<k>`
@@ -15,7 +15,7 @@
 
 #include "datasets/image_set.h"
 #include "proxies/engine.h"
-#include "suite/training.h"
+#include "spaces/training.h"
 
 namespace nbz {
 

@@ -8,9 +8,9 @@
 #include <memory>
 #include <vector>
 
+#include "foundation/stopwatch.h"
 #include "proxies/nngp.h"
-#include "suite/network.h"
-#include "suite/stopwatch.h"
+#include "spaces/network.h"
 
 namespace nbz {
 

@@ -8,8 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "foundation/statistics.h"
 #include "reports/report_data.h"
-#include "reports/statistics.h"
 
 namespace nbz::report {
 namespace {

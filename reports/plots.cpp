@@ -14,8 +14,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "reports/statistics.h"
-#include "suite/errors.h"
+#include "foundation/errors.h"
+#include "foundation/statistics.h"
 
 namespace nbz::report {
 namespace {

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <set>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz::report {
 

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <utility>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz::report {
 namespace {

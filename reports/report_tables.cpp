@@ -9,10 +9,10 @@
 #include <sstream>
 #include <tuple>
 
-#include "reports/statistics.h"
-#include "suite/arch_selection.h"
-#include "suite/errors.h"
-#include "suite/nb101_space.h"
+#include "foundation/errors.h"
+#include "foundation/statistics.h"
+#include "spaces/arch_selection.h"
+#include "spaces/nb101_space.h"
 
 namespace nbz::report {
 namespace {

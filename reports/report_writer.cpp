@@ -6,9 +6,9 @@
 #include <sstream>
 
 #include "benchmarks_db/results_db.h"
+#include "foundation/errors.h"
+#include "foundation/version_info.h"
 #include "reports/plots.h"
-#include "suite/errors.h"
-#include "suite/version_info.h"
 
 namespace nbz::report {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz {
 

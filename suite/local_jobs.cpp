@@ -13,8 +13,8 @@
 #include <cstring>
 #include <iostream>
 
-#include "suite/arch_selection.h"
-#include "suite/errors.h"
+#include "foundation/errors.h"
+#include "spaces/arch_selection.h"
 
 namespace nbz {
 namespace {

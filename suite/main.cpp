@@ -9,25 +9,25 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks_db/aggregates.h"
 #include "benchmarks_db/bench_import.h"
 #include "benchmarks_db/merge.h"
-#include "benchmarks_db/aggregates.h"
 #include "benchmarks_db/results_db.h"
+#include "foundation/errors.h"
+#include "foundation/run_context.h"
+#include "foundation/version_info.h"
 #include "proxies/catalog.h"
 #include "reports/correlation_report.h"
 #include "reports/report_data.h"
 #include "reports/report_table.h"
 #include "reports/report_tables.h"
 #include "reports/report_writer.h"
-#include "suite/arch_selection.h"
+#include "spaces/arch_selection.h"
+#include "spaces/nb101_space.h"
+#include "spaces/nb201_space.h"
 #include "suite/cli_args.h"
-#include "suite/errors.h"
 #include "suite/local_jobs.h"
-#include "suite/nb101_space.h"
-#include "suite/nb201_space.h"
-#include "suite/run_context.h"
 #include "suite/sweep.h"
-#include "suite/version_info.h"
 
 namespace nbz {
 namespace {

@@ -1,7 +1,7 @@
 #include "suite/run_inputs.h"
 
-#include "suite/errors.h"
-#include "suite/rng.h"
+#include "foundation/errors.h"
+#include "foundation/rng.h"
 
 namespace nbz {
 

@@ -13,8 +13,8 @@
 
 #include "datasets/cifar10.h"
 #include "proxies/nngp.h"
-#include "suite/nb101_network.h"
-#include "suite/nb201_network.h"
+#include "spaces/nb101_network.h"
+#include "spaces/nb201_network.h"
 
 namespace nbz {
 

@@ -5,8 +5,8 @@
 
 #include <cstdlib>
 
-#include "suite/errors.h"
-#include "suite/run_context.h"
+#include "foundation/errors.h"
+#include "foundation/run_context.h"
 
 namespace nbz {
 namespace {

@@ -11,7 +11,7 @@ struct TorchRuntime {
   std::string device;         // "cpu", "cuda:0"
   std::string device_name;    // CPU model or GPU name
   int threads = 1;            // intra-op threads actually set
-  std::string blas;           // loaded BLAS (suite/run_context.h)
+  std::string blas;           // loaded BLAS (foundation/run_context.h)
 };
 
 // Sets intra-op threads (threads <= 0: all available cores; LibTorch from Debian would default

@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz::db {
 namespace {

@@ -1,4 +1,4 @@
-#include "suite/arch_selection.h"
+#include "spaces/arch_selection.h"
 
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 #include <fstream>
 #include <set>
 
-#include "suite/errors.h"
-#include "suite/rng.h"
+#include "foundation/errors.h"
+#include "foundation/rng.h"
 #include "tests/test_support.h"
 
 namespace nbz {

@@ -10,11 +10,11 @@
 
 #include <fstream>
 
+#include "foundation/errors.h"
 #include "reports/correlation_report.h"
 #include "reports/report_data.h"
 #include "reports/report_tables.h"
 #include "reports/report_writer.h"
-#include "suite/errors.h"
 
 namespace nbz::db {
 namespace {

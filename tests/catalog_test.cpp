@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "foundation/errors.h"
 #include "proxies/catalog.h"
-#include "suite/errors.h"
 
 namespace nbz {
 namespace {

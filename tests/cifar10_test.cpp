@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "datasets/checksums.h"
-#include "suite/errors.h"
+#include "foundation/errors.h"
 #include "tests/test_support.h"
 
 namespace nbz {

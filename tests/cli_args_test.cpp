@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz {
 namespace {

@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "datasets/cifar10.h"
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz {
 namespace {

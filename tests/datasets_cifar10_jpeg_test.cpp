@@ -19,7 +19,7 @@
 #include "datasets/cifar10.h"
 #include "datasets/jpeg_codec.h"
 #include "datasets/training_images.h"
-#include "suite/errors.h"
+#include "foundation/errors.h"
 #include "tests/test_support.h"
 
 namespace nbz {

@@ -18,7 +18,7 @@
 
 #include "datasets/cifar10.h"
 #include "datasets/pickle_reader.h"
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz {
 namespace {

@@ -19,7 +19,7 @@ import os
 import re
 import sys
 
-FOLDERS = ("proxies", "suite", "bench")
+FOLDERS = ("foundation", "spaces", "proxies", "suite", "bench")
 FACTORY = re.compile(r"\b(?:torch|at)::(zeros|ones|empty|full|randn|rand|randint|randperm|arange|"
                      r"linspace|logspace|eye|tensor|from_blob|normal|scalar_tensor)\s*\(")
 TO_HOST = re.compile(r"\.cpu\(\)|\.to\(\s*torch::kCPU")

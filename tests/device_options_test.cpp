@@ -18,10 +18,10 @@
 #include "proxies/catalog.h"
 #include "proxies/engine.h"
 #include "proxies/ntk_evolution.h"
-#include "suite/nb101_network.h"
-#include "suite/nb201_network.h"
+#include "spaces/nb101_network.h"
+#include "spaces/nb201_network.h"
+#include "spaces/training.h"
 #include "suite/run_inputs.h"
-#include "suite/training.h"
 
 namespace nbz {
 namespace {

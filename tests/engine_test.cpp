@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "suite/nb201_network.h"
-#include "suite/nb201_space.h"
+#include "spaces/nb201_network.h"
+#include "spaces/nb201_space.h"
 #include "suite/run_inputs.h"
 #include "tests/tiny_network.h"
 

@@ -6,11 +6,11 @@
 #include <fstream>
 #include <random>
 
+#include "foundation/errors.h"
 #include "proxies/catalog.h"
-#include "suite/arch_selection.h"
-#include "suite/errors.h"
-#include "suite/nb101_space.h"
-#include "suite/nb201_space.h"
+#include "spaces/arch_selection.h"
+#include "spaces/nb101_space.h"
+#include "spaces/nb201_space.h"
 #include "tests/test_support.h"
 
 namespace nbz {

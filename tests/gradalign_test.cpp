@@ -9,8 +9,8 @@
 
 #include "proxies/engine.h"
 #include "proxies/proxy_functions.h"
-#include "suite/nb101_network.h"
-#include "suite/nb201_network.h"
+#include "spaces/nb101_network.h"
+#include "spaces/nb201_network.h"
 #include "suite/run_inputs.h"
 #include "tests/reference_math.h"
 #include "tests/tiny_network.h"

@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "datasets/cifar10.h"
+#include "foundation/errors.h"
 #include "proxies/engine.h"
-#include "suite/errors.h"
-#include "suite/nb101_network.h"
+#include "spaces/nb101_network.h"
 #include "suite/run_inputs.h"
 #include "suite/sweep.h"
 #include "tests/test_support.h"

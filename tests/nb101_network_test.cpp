@@ -1,7 +1,7 @@
 // Tests of the NAS-Bench-101 network against the benchmark's own numbers (the trainable parameter
 // count of all 20,001 ground-truth rows) and against hand-worked cells, plus the ForwardTaps /
 // BatchNorm-bypass contract every proxy relies on.
-#include "suite/nb101_network.h"
+#include "spaces/nb101_network.h"
 #include "suite/run_inputs.h"
 
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <iostream>
 #include <utility>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 #include "tests/test_support.h"
 
 namespace nbz::nb101 {

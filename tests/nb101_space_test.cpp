@@ -1,7 +1,7 @@
 // Tests of the torch-free NAS-Bench-101 cell library against the benchmark's own data: the module
 // hashes of the 20,001 ground-truth rows, the size of the space (423,624), and pruning cases taken
 // from the benchmark's model_spec_test.py semantics.
-#include "suite/nb101_space.h"
+#include "spaces/nb101_space.h"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include <functional>
 #include <iostream>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 #include "tests/test_support.h"
 
 namespace nbz::nb101 {

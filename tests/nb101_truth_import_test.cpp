@@ -14,9 +14,9 @@
 
 #include "benchmarks_db/results_db.h"
 #include "benchmarks_db/truth_import.h"
+#include "foundation/errors.h"
 #include "reports/correlation_report.h"
-#include "suite/errors.h"
-#include "suite/nb101_space.h"
+#include "spaces/nb101_space.h"
 #include "tests/test_support.h"
 
 namespace nbz::db {

@@ -1,8 +1,8 @@
-#include "suite/nb201_network.h"
+#include "spaces/nb201_network.h"
 
 #include <gtest/gtest.h>
 
-#include "suite/nb201_space.h"
+#include "spaces/nb201_space.h"
 #include "tests/test_support.h"
 
 namespace nbz::nb201 {

@@ -1,11 +1,11 @@
-#include "suite/nb201_space.h"
+#include "spaces/nb201_space.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 #include "tests/test_support.h"
 
 namespace nbz::nb201 {

@@ -1,5 +1,5 @@
 // The NTK time evolution (proxies/ntk_evolution.h): `<metric>_trained_<k>` must be exactly the
-// metric of the network trained k epochs by suite/training.h, computed a second way here by
+// metric of the network trained k epochs by spaces/training.h, computed a second way here by
 // training a network by hand and scoring it with the plain engine.
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "proxies/catalog.h"
 #include "proxies/ntk_evolution.h"
-#include "suite/training.h"
+#include "spaces/training.h"
 #include "tests/tiny_network.h"
 
 namespace nbz {

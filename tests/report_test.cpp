@@ -14,14 +14,14 @@
 #include <sstream>
 
 #include "benchmarks_db/results_db.h"
+#include "foundation/errors.h"
+#include "foundation/statistics.h"
 #include "reports/correlation_report.h"
 #include "reports/plots.h"
 #include "reports/report_data.h"
 #include "reports/report_tables.h"
 #include "reports/report_writer.h"
-#include "reports/statistics.h"
-#include "suite/arch_selection.h"
-#include "suite/errors.h"
+#include "spaces/arch_selection.h"
 
 namespace nbz::report {
 namespace {

@@ -9,8 +9,8 @@
 #include <tuple>
 
 #include "benchmarks_db/schema.h"
-#include "suite/errors.h"
-#include "suite/run_context.h"
+#include "foundation/errors.h"
+#include "foundation/run_context.h"
 #include "tests/schema_v1_fixture.h"
 
 namespace nbz::db {

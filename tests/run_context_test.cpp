@@ -1,6 +1,6 @@
 // Run provenance facts: the host, and a CUDA device as the driver describes it (both the
 // no-driver answer, which CI always sees, and the description format).
-#include "suite/run_context.h"
+#include "foundation/run_context.h"
 
 #include <dlfcn.h>
 #include <gtest/gtest.h>

@@ -16,10 +16,10 @@
 
 #include "benchmarks_db/results_db.h"
 #include "benchmarks_db/schema.h"
-#include "suite/arch_selection.h"
-#include "suite/errors.h"
+#include "foundation/errors.h"
+#include "foundation/run_context.h"
+#include "spaces/arch_selection.h"
 #include "suite/local_jobs.h"
-#include "suite/run_context.h"
 #include "tests/cli_support.h"
 #include "tests/schema_v1_fixture.h"
 #include "tests/test_support.h"

@@ -1,4 +1,4 @@
-#include "reports/statistics.h"
+#include "foundation/statistics.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <numeric>
 #include <random>
 
-#include "suite/rng.h"
+#include "foundation/rng.h"
 
 namespace nbz::stats {
 namespace {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "proxies/engine.h"
-#include "suite/network.h"
+#include "spaces/network.h"
 
 namespace nbz::test {
 

@@ -1,7 +1,7 @@
-// Ordinary training (suite/training.h): the SGD-Nesterov update against PyTorch's rule computed
+// Ordinary training (spaces/training.h): the SGD-Nesterov update against PyTorch's rule computed
 // by hand in float64, the cosine schedule, the augmentation of a known image, bit-identical
 // reruns, and a loss that falls on an easy problem. Tiny networks and a handful of images.
-#include "suite/training.h"
+#include "spaces/training.h"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 #include <cstdio>
 #include <set>
 
-#include "suite/errors.h"
-#include "suite/nb201_network.h"
+#include "foundation/errors.h"
+#include "spaces/nb201_network.h"
 #include "tests/test_support.h"
 #include "tests/tiny_network.h"
 

@@ -530,7 +530,7 @@ _MASK64 = (1 << 64) - 1
 def splitmix64_sample(n, k, seed):
     """k distinct values of range(n) in draw order: a partial Fisher-Yates shuffle driven by
     splitmix64 with unbiased rejection sampling, the suite's documented platform-independent
-    sampler (suite/rng.h), so that both sides draw the same NNGP split."""
+    sampler (foundation/rng.h), so that both sides draw the same NNGP split."""
     state = seed & _MASK64
 
     def next64():

@@ -1,6 +1,6 @@
-#include "suite/nb201_network.h"
+#include "spaces/nb201_network.h"
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz::nb201 {
 namespace {

@@ -4,7 +4,7 @@
 // horizon, weight decay 5e-4 on every parameter, batch 256, random horizontal flip then random
 // crop with zero padding 4, reshuffled every epoch, mean cross-entropy, train-mode BatchNorm.
 //
-// Shuffling and augmentation draw from the suite's own PRNG (suite/rng.h) seeded from
+// Shuffling and augmentation draw from the suite's own PRNG (foundation/rng.h) seeded from
 // TrainingOptions::seed, never from torch's global generator, so the weights after k epochs are
 // reproducible to the bit on the CPU with a fixed thread count, and training does not shift the
 // random streams of anything built after it. docs/decisions.md ("Training") says why each choice.
@@ -24,7 +24,7 @@
 
 #include "datasets/cifar10.h"
 #include "datasets/image_set.h"
-#include "suite/network.h"
+#include "spaces/network.h"
 
 namespace nbz {
 

@@ -1,4 +1,4 @@
-#include "suite/nb101_space.h"
+#include "spaces/nb101_space.h"
 
 #include <openssl/evp.h>
 
@@ -7,8 +7,8 @@
 #include <cstring>
 #include <unordered_set>
 
-#include "suite/csv.h"
-#include "suite/errors.h"
+#include "foundation/csv.h"
+#include "foundation/errors.h"
 
 namespace nbz::nb101 {
 namespace {

@@ -1,4 +1,4 @@
-#include "suite/arch_selection.h"
+#include "spaces/arch_selection.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -8,8 +8,8 @@
 #include <map>
 #include <utility>
 
-#include "suite/errors.h"
-#include "suite/rng.h"
+#include "foundation/errors.h"
+#include "foundation/rng.h"
 
 namespace nbz {
 namespace {

@@ -4,8 +4,8 @@
 // weights as the Python model built after torch.manual_seed(s).
 #pragma once
 
-#include "suite/nb201_space.h"
-#include "suite/network.h"
+#include "spaces/nb201_space.h"
+#include "spaces/network.h"
 
 namespace nbz::nb201 {
 

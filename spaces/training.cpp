@@ -1,11 +1,11 @@
-#include "suite/training.h"
+#include "spaces/training.h"
 
 #include <cmath>
 #include <string>
 
-#include "suite/errors.h"
-#include "suite/rng.h"
-#include "suite/stopwatch.h"
+#include "foundation/errors.h"
+#include "foundation/rng.h"
+#include "foundation/stopwatch.h"
 
 namespace nbz {
 namespace {

@@ -1,10 +1,10 @@
-#include "suite/nb201_space.h"
+#include "spaces/nb201_space.h"
 
 #include <algorithm>
 #include <sstream>
 
-#include "suite/csv.h"
-#include "suite/errors.h"
+#include "foundation/csv.h"
+#include "foundation/errors.h"
 
 namespace nbz::nb201 {
 namespace {

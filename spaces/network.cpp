@@ -1,6 +1,6 @@
-#include "suite/network.h"
+#include "spaces/network.h"
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz {
 

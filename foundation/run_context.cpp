@@ -1,4 +1,4 @@
-#include "suite/run_context.h"
+#include "foundation/run_context.h"
 
 #include <dlfcn.h>
 #include <sched.h>

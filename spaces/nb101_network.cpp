@@ -1,9 +1,9 @@
-#include "suite/nb101_network.h"
+#include "spaces/nb101_network.h"
 
 #include <algorithm>
 #include <string>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz::nb101 {
 namespace {

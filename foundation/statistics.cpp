@@ -1,4 +1,4 @@
-#include "reports/statistics.h"
+#include "foundation/statistics.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,8 +6,8 @@
 #include <numeric>
 #include <thread>
 
-#include "suite/errors.h"
-#include "suite/rng.h"
+#include "foundation/errors.h"
+#include "foundation/rng.h"
 
 namespace nbz::stats {
 namespace {

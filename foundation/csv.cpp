@@ -1,4 +1,4 @@
-#include "suite/csv.h"
+#include "foundation/csv.h"
 
 #include <cerrno>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "suite/errors.h"
+#include "foundation/errors.h"
 
 namespace nbz {
 namespace {

@@ -39,8 +39,8 @@
 
 #include <vector>
 
-#include "suite/nb101_space.h"
-#include "suite/network.h"
+#include "spaces/nb101_space.h"
+#include "spaces/network.h"
 
 namespace nbz::nb101 {
 

@@ -1,4 +1,4 @@
-#include "suite/progress.h"
+#include "foundation/progress.h"
 
 #include <algorithm>
 

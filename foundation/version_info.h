@@ -1,4 +1,4 @@
-// Build facts baked in at build time (see suite/version_info.cmake).
+// Build facts baked in at build time (see foundation/version_info.cmake).
 #pragma once
 
 namespace nbz {
