@@ -53,8 +53,8 @@ AggregateDefinition parse_aggregate(const std::string& text) {
 }
 
 std::vector<AggregateDefinition> standard_aggregates() {
-  return {{"vote", "vote", {"synflow", "jacob_cov", "snip"}},
-          {"tenas", "rank_sum", {"ntk_cond", "linear_regions"}}};
+  return {{"vote", "vote", {"synflow", "jacob_cov", "snip"}, ""},
+          {"tenas", "rank_sum", {"ntk_cond", "linear_regions"}, ""}};
 }
 
 std::vector<double> aggregate_values(const std::string& rule,
@@ -137,8 +137,16 @@ AggregateCounts compute_aggregate(ResultsDb& db, std::int64_t run_id,
 
   const auto proxy_id =
       db.ensure_proxies({{def.name, 1, "aggregate", "score", "stored scores", def.parameters(),
-                          "label-free rank aggregate (" + def.rule + ") of stored scores"}})
+                          def.description.empty()
+                              ? "label-free rank aggregate (" + def.rule + ") of stored scores"
+                              : def.description}})
           .at(def.name);
+  if (!def.description.empty()) {  // a new selection of the same members says how it was made
+    SQLite::Statement update(sql, "UPDATE proxies SET description = ? WHERE proxy_id = ?");
+    update.bind(1, def.description);
+    update.bind(2, proxy_id);
+    update.exec();
+  }
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   const auto session = db.begin_session(run_id, command_line, host, code_version());

@@ -14,6 +14,10 @@ struct AggregateDefinition {
   std::string name;   // the proxy name it is stored under, e.g. "vote", "tenas"
   std::string rule;   // mean_rank | rank_sum | log_rank | vote
   std::vector<std::string> members;
+  // Stored as the proxy's description; empty = "label-free rank aggregate (RULE) of stored
+  // scores". How the members were chosen goes here (aggregate_selection.h), not in parameters:
+  // the values depend on the rule and the members alone.
+  std::string description;
 
   // "rule=vote;members=synflow,jacob_cov,snip": stored as the proxy's parameters.
   std::string parameters() const;

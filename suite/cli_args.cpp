@@ -1,6 +1,7 @@
 #include "suite/cli_args.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 
@@ -74,6 +75,34 @@ std::int64_t ArgParser::integer(const std::string& name) const {
   if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE)
     throw Error("nasbench " + command_ + ": --" + name + " '" + text + "' is not an integer");
   return v;
+}
+
+double ArgParser::real(const std::string& name) const {
+  const std::string text = str(name);
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v))
+    throw Error("nasbench " + command_ + ": --" + name + " '" + text + "' is not a number");
+  return v;
+}
+
+std::vector<std::string> ArgParser::list(const std::string& name, char separator) const {
+  const std::string text = str(name);
+  std::vector<std::string> items;
+  if (text.empty()) return items;
+  std::string item;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i < text.size() && text[i] != separator) {
+      item.push_back(text[i]);
+      continue;
+    }
+    if (item.empty())
+      throw Error("nasbench " + command_ + ": --" + name + " '" + text + "' has an empty item");
+    items.push_back(item);
+    item.clear();
+  }
+  return items;
 }
 
 bool ArgParser::is_set(const std::string& name) const { return values_.count(name) != 0; }

@@ -25,6 +25,9 @@ class ArgParser {
 
   std::string str(const std::string& name) const;
   std::int64_t integer(const std::string& name) const;  // errors name the flag and value
+  double real(const std::string& name) const;            // finite; errors name flag and value
+  // The value split at `separator` ("" = no items); an empty item is an error naming the flag.
+  std::vector<std::string> list(const std::string& name, char separator = ',') const;
   bool is_set(const std::string& name) const;            // flags, and options given explicitly
   std::string help() const;
 

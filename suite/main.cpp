@@ -3,12 +3,17 @@
 #include <SQLiteCpp/Statement.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "benchmarks_db/aggregate_selection.h"
 #include "benchmarks_db/aggregates.h"
 #include "benchmarks_db/bench_import.h"
 #include "benchmarks_db/merge.h"
@@ -372,28 +377,166 @@ int cmd_check_space(const std::vector<std::string>& argv) {
              : 1;
 }
 
+// The selection sample's arch_index values, resolved as `sweep --archs` resolves them for the
+// run's space and seed (NB101 against the cells and ground truth stored in the database).
+std::set<std::int64_t> resolve_selection(db::ResultsDb& database, std::int64_t run,
+                                         const std::string& spec) {
+  SQLite::Statement q(database.sql(), "SELECT space, seed FROM runs WHERE run_id = ?");
+  q.bind(1, run);
+  if (!q.executeStep())
+    throw Error("results database '" + database.path() + "' has no run " + std::to_string(run));
+  const std::string space = q.getColumn(0).getString();
+  const auto seed = static_cast<std::uint64_t>(q.getColumn(1).getInt64());
+  std::vector<std::int64_t> indices;
+  if (space == "nb201") {
+    indices = select_architectures(spec, nb201::kSpaceSize, seed);
+  } else {
+    Nb101Catalog catalog;
+    catalog.space_size = static_cast<std::int64_t>(nb101::kSpaceSize);
+    SQLite::Statement truth(database.sql(), "SELECT DISTINCT arch_index FROM ground_truth WHERE "
+                                            "space = ? ORDER BY arch_index");
+    truth.bind(1, space);
+    while (truth.executeStep()) catalog.truth_indices.push_back(truth.getColumn(0).getInt64());
+    catalog.index_of = [&database, space](const std::string& hash) -> std::int64_t {
+      SQLite::Statement find(database.sql(),
+                             "SELECT arch_index FROM architectures WHERE space = ? AND arch = ?");
+      find.bind(1, space);
+      find.bind(2, hash);
+      return find.executeStep() ? find.getColumn(0).getInt64() : -1;
+    };
+    indices = select_nb101_architectures(spec, catalog, seed);
+  }
+  return {indices.begin(), indices.end()};
+}
+
+int select_and_evaluate_aggregate(const ArgParser& args, const std::string& command_line) {
+  const std::string path = args.str("db");
+  if (access(path.c_str(), F_OK) != 0)
+    throw Error("results database '" + path + "' does not exist");
+  db::ResultsDb database(path);
+  std::int64_t run = args.integer("run");
+  if (run <= 0) {
+    SQLite::Statement q(database.sql(), "SELECT run_id FROM runs ORDER BY run_id");
+    std::vector<std::int64_t> runs;
+    while (q.executeStep()) runs.push_back(q.getColumn(0).getInt64());
+    if (runs.size() != 1)
+      throw Error("nasbench aggregate --select: '" + path + "' has " +
+                  std::to_string(runs.size()) + " runs; name one with --run");
+    run = runs[0];
+  }
+  const std::string select = args.str("select");
+  const auto eq = select.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == select.size() ||
+      select.find(':') != std::string::npos)
+    throw Error("--select '" + select + "' is not NAME=RULE (e.g. selected=mean_rank)");
+  db::AggregateSelectionOptions o;
+  o.name = select.substr(0, eq);
+  o.rule = select.substr(eq + 1);
+  o.selection_label = args.str("selection-archs");
+  o.selection = resolve_selection(database, run, o.selection_label);
+  o.truth = db::parse_truth_column(args.str("truth"));
+  o.candidates = args.list("candidates");
+  if (args.integer("max-members") < 2)
+    throw Error("--max-members " + args.str("max-members") + ": must be at least 2");
+  o.max_members = static_cast<std::size_t>(args.integer("max-members"));
+  o.min_gain = args.real("min-gain");
+  if (o.min_gain < 0) throw Error("--min-gain " + args.str("min-gain") + ": must be >= 0");
+
+  const auto chosen = db::select_aggregate(database, run, o);
+  std::cout << "selection: " << chosen.selection_cells << " cells of " << o.selection_label
+            << " (run " << run << ") with every candidate ok, against " << chosen.truth_label
+            << "; rule " << o.rule << "\n  each candidate alone (Kendall tau-b):";
+  char tau[32];
+  for (const auto& [name, value] : chosen.singles) {
+    std::snprintf(tau, sizeof tau, "%.4f", value);
+    std::cout << " " << name << " " << tau;
+  }
+  std::cout << "\n  greedy steps:";
+  for (const auto& step : chosen.steps) {
+    std::snprintf(tau, sizeof tau, "%.4f", step.kendall);
+    std::cout << " +" << step.added << " -> " << tau;
+  }
+  std::cout << "\n";
+  auto def = chosen.definition;
+  def.description = chosen.description();
+  const auto counts = db::compute_aggregate(database, run, def, command_line);
+  std::cout << "stored " << def.name << " (" << def.parameters() << ") on " << counts.scored
+            << " architectures";
+  if (counts.failed > 0) std::cout << ", " << counts.failed << " stored as failed";
+  std::cout << "\n";
+
+  // Evaluation outside the selection sample: the chosen aggregate, every single proxy of the run
+  // and every other stored aggregate (vote, tenas, ...).
+  const auto singles = db::score_proxies_of_run(database, run);
+  std::vector<std::string> shown = {def.name};
+  shown.insert(shown.end(), singles.begin(), singles.end());
+  SQLite::Statement others(database.sql(),
+                           "SELECT DISTINCT p.name FROM scores s JOIN proxies p ON p.proxy_id = "
+                           "s.proxy_id WHERE s.run_id = ? AND p.family = 'aggregate' AND p.name "
+                           "!= ? AND s.status = 'ok' ORDER BY p.name");
+  others.bind(1, run);
+  others.bind(2, def.name);
+  while (others.executeStep()) shown.push_back(others.getColumn(0).getString());
+  const auto table = db::evaluate_outside(database, run, shown, o.truth, o.selection);
+  const auto contains = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  std::cout << "evaluation on the run's architectures outside " << o.selection_label
+            << ", against " << chosen.truth_label << ":\n"
+            << "  proxy                       n  kendall  spearman\n";
+  const db::ProxyEvaluation* best_single = nullptr;  // the table is sorted best first
+  const db::ProxyEvaluation* selected = nullptr;
+  for (const auto& e : table) {
+    const bool single = contains(singles, e.proxy);
+    if (single && !best_single) best_single = &e;
+    if (e.proxy == def.name) selected = &e;
+    const char* mark = e.proxy == def.name              ? "  <- selected"
+                       : contains(def.members, e.proxy) ? "  (member)"
+                       : single                         ? ""
+                                                        : "  (aggregate)";
+    char line[160];
+    std::snprintf(line, sizeof line, "  %-22s %6lld  %7.4f  %8.4f%s", e.proxy.c_str(),
+                  static_cast<long long>(e.archs), e.kendall, e.spearman, mark);
+    std::cout << line << "\n";
+  }
+  if (selected && best_single) {
+    char line[200];
+    std::snprintf(line, sizeof line, "%s - best single proxy (%s): Kendall tau %+.4f\n",
+                  def.name.c_str(), best_single->proxy.c_str(),
+                  selected->kendall - best_single->kendall);
+    std::cout << line;
+  }
+  return 0;
+}
+
 int cmd_aggregate(const std::vector<std::string>& argv, const std::string& command_line) {
   ArgParser args("aggregate", "Label-free rank aggregates computed from stored scores, stored as "
                               "proxies of their own (no network is run).");
   args.option("db", "results database file", "", true)
       .option("run", "run id (0 = every run of the database)", "0")
       .option("define", "NAME=RULE:a,b[;NAME=RULE:...], RULE in mean_rank, rank_sum, log_rank, vote")
-      .flag("standard", "vote=vote:synflow,jacob_cov,snip and tenas=rank_sum:ntk_cond,linear_regions");
+      .flag("standard", "vote=vote:synflow,jacob_cov,snip and tenas=rank_sum:ntk_cond,linear_regions")
+      .option("select", "NAME=RULE: choose the members by the rule of "
+                        "benchmarks_db/aggregate_selection.h on --selection-archs, store the "
+                        "aggregate, and evaluate it on the run's other architectures")
+      .option("selection-archs", "with --select: the selection sample, an --archs spec "
+                                 "(sample:N[:S] draws with the run's seed unless S is given)",
+              "sample:1000:1")
+      .option("truth", "with --select: ground-truth column DATASET[:SPLIT[:EPOCHS]] "
+                       "(EPOCHS 0 or left out = the longest stored)", "cifar10:test")
+      .option("candidates", "with --select: comma list of candidate proxies (default: every "
+                            "score proxy of the run that is not an aggregate)")
+      .option("max-members", "with --select: at most this many members", "5")
+      .option("min-gain", "with --select: a third or later member must raise the selection "
+                          "Kendall tau by at least this", "0.005");
   if (!args.parse(argv)) {
     std::cout << args.help();
     return 0;
   }
+  if (args.is_set("select")) return select_and_evaluate_aggregate(args, command_line);
   std::vector<db::AggregateDefinition> defs;
   if (args.is_set("standard")) defs = db::standard_aggregates();
-  std::string text = args.str("define"), item;
-  for (size_t i = 0; i <= text.size() && !text.empty(); ++i) {
-    if (i == text.size() || text[i] == ';') {
-      defs.push_back(db::parse_aggregate(item));
-      item.clear();
-    } else {
-      item.push_back(text[i]);
-    }
-  }
+  for (const auto& item : args.list("define", ';')) defs.push_back(db::parse_aggregate(item));
   if (defs.empty()) throw Error("nasbench aggregate: give --define and/or --standard");
   if (access(args.str("db").c_str(), F_OK) != 0)
     throw Error("results database '" + args.str("db") + "' does not exist");

@@ -46,5 +46,35 @@ TEST(ArgParser, ErrorsNameTheFlagAndValue) {
   expect_error({"--db", "x", "--quiet=1"}, "--quiet takes no value");
 }
 
+TEST(ArgParser, ListsAndRealNumbers) {
+  ArgParser p("aggregate", "test");
+  p.option("names", "list").option("rules", "list", "a=b;c=d").option("gain", "real", "0.005")
+      .option("empty", "list");
+  ASSERT_TRUE(p.parse({"--names", "snip,synflow,naswot"}));
+  EXPECT_EQ(p.list("names"), (std::vector<std::string>{"snip", "synflow", "naswot"}));
+  EXPECT_EQ(p.list("rules", ';'), (std::vector<std::string>{"a=b", "c=d"}));
+  EXPECT_TRUE(p.list("empty").empty());
+  EXPECT_DOUBLE_EQ(p.real("gain"), 0.005);
+  for (const std::vector<std::string> args :
+       {std::vector<std::string>{"--names", "a,,b"}, {"--names", "a,"}, {"--names", ","}}) {
+    ArgParser q("aggregate", "test");
+    q.option("names", "list");
+    ASSERT_TRUE(q.parse(args));
+    EXPECT_THROW(q.list("names"), Error) << args[1];
+  }
+  for (const char* bad : {"", "x", "1e999", "nan", "0.1x"}) {
+    ArgParser q("aggregate", "test");
+    q.option("gain", "real");
+    ASSERT_TRUE(q.parse({"--gain", bad}));
+    try {
+      q.real("gain");
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("--gain '" + std::string(bad) + "' is not a number"),
+                std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace nbz

@@ -1,6 +1,8 @@
 // `nasbench report` end to end through the real CLI: one command regenerates every table, figure
 // and the HTML page from a database alone; --table / --plots / --html write only what they name;
-// bad input is an error naming the value.
+// bad input is an error naming the value; `nasbench aggregate --select` the same way.
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,7 +28,8 @@ struct Result {
 };
 
 // Runs the CLI with arguments (no shell), capturing stdout and stderr through files.
-Result run_cli(const std::vector<std::string>& args, const std::string& dir) {
+Result run_cli(const std::vector<std::string>& args, const std::string& dir,
+               const std::string& command = "report") {
   const std::string out_path = dir + "/stdout.txt", err_path = dir + "/stderr.txt";
   const pid_t pid = fork();
   if (pid == 0) {
@@ -34,7 +37,7 @@ Result run_cli(const std::vector<std::string>& args, const std::string& dir) {
     FILE* err = std::fopen(err_path.c_str(), "w");
     dup2(fileno(out), STDOUT_FILENO);
     dup2(fileno(err), STDERR_FILENO);
-    std::vector<std::string> full = {NBZ_CLI_PATH, "report"};
+    std::vector<std::string> full = {NBZ_CLI_PATH, command};
     full.insert(full.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : full) argv.push_back(a.data());
@@ -193,6 +196,43 @@ TEST(ReportCli, BadInputIsAnErrorNamingIt) {
   r = run_cli({"--db", db, "--out", dir + "/file/sub"}, dir);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find(dir + "/file/sub"), std::string::npos) << r.err;
+}
+
+TEST(AggregateCli, SelectChoosesOnTheSelectionStoresAndEvaluatesOnTheRest) {
+  const auto dir = temp_dir();
+  const auto db = make_db(dir);
+  // params ranks the twelve cells exactly as CIFAR-10 does; snip only by i % 4.
+  auto r = run_cli({"--db", db, "--select", "picked=mean_rank", "--selection-archs", "0-9"}, dir,
+                   "aggregate");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("selection: 10 cells of 0-9 (run 1) with every candidate ok, against "
+                       "cifar10:test:200; rule mean_rank"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("greedy steps: +params -> 1.0000 +snip"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("stored picked (rule=mean_rank;members=params,snip) on 12 architectures"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("evaluation on the run's architectures outside 0-9"), std::string::npos);
+  EXPECT_NE(r.out.find("params                      2   1.0000"), std::string::npos) << r.out;
+  {
+    SQLite::Database check(db);
+    SQLite::Statement q(check, "SELECT description FROM proxies WHERE name = 'picked'");
+    ASSERT_TRUE(q.executeStep());
+    EXPECT_NE(q.getColumn(0).getString().find("greedy forward selection on 10 selection cells "
+                                              "against cifar10:test:200"),
+              std::string::npos);
+  }
+  r = run_cli({"--db", db, "--select", "x=median"}, dir, "aggregate");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("'median'"), std::string::npos) << r.err;
+  r = run_cli({"--db", db, "--select", "x=vote", "--selection-archs", "0-3"}, dir, "aggregate");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("only 4 of the 4 selection architectures (0-3)"), std::string::npos)
+      << r.err;
+  r = run_cli({"--db", db, "--select", "x=vote", "--min-gain", "-1"}, dir, "aggregate");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--min-gain -1"), std::string::npos) << r.err;
+  r = run_cli({"--db", db, "--select", "x=vote", "--truth", "cifar10:test:7"}, dir, "aggregate");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("cifar10:test:7"), std::string::npos) << r.err;
 }
 
 }  // namespace
