@@ -225,21 +225,41 @@ std::vector<ProxyEvaluation> evaluate_outside(ResultsDb& db, std::int64_t run_id
                                               const std::set<std::int64_t>& excluded) {
   const auto [y_by_index, label] = load_truth(db, run_space(db, run_id), truth);
   std::vector<ProxyEvaluation> out;
+  std::vector<ScoresByIndex> kept;  // per entry of `out`: its scores on the evaluation cells
   for (const auto& p : proxies) {
+    ScoresByIndex scores;
+    for (const auto& [index, value] : load_ok_scores(db, run_id, p))
+      if (!excluded.count(index) && y_by_index.count(index)) scores[index] = value;
+    if (scores.empty()) continue;
     std::vector<double> x, y;
-    for (const auto& [index, value] : load_ok_scores(db, run_id, p)) {
-      if (excluded.count(index)) continue;
-      const auto t = y_by_index.find(index);
-      if (t == y_by_index.end()) continue;
+    for (const auto& [index, value] : scores) {
       x.push_back(value);
-      y.push_back(t->second);
+      y.push_back(y_by_index.at(index));
     }
-    if (x.empty()) continue;
     out.push_back({p, static_cast<std::int64_t>(x.size()), stats::kendall_tau_b(x, y),
-                   stats::spearman_rho(x, y)});
+                   stats::spearman_rho(x, y), 0, 0, 0});
+    kept.push_back(std::move(scores));
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const auto& a, const auto& b) { return sort_key(a.kendall) > sort_key(b.kendall); });
+  std::vector<std::int64_t> common;
+  if (!kept.empty())
+    for (const auto& [index, value] : kept[0]) {
+      bool everywhere = true;
+      for (const auto& k : kept) everywhere = everywhere && k.count(index);
+      if (everywhere) common.push_back(index);
+    }
+  for (size_t i = 0; i < out.size(); ++i) {
+    std::vector<double> x, y;
+    for (auto index : common) {
+      x.push_back(kept[i].at(index));
+      y.push_back(y_by_index.at(index));
+    }
+    out[i].common_archs = static_cast<std::int64_t>(common.size());
+    out[i].common_kendall = common.empty() ? NAN : stats::kendall_tau_b(x, y);
+    out[i].common_spearman = common.empty() ? NAN : stats::spearman_rho(x, y);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return sort_key(a.kendall) > sort_key(b.kendall);
+  });
   return out;
 }
 

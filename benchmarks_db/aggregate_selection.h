@@ -76,11 +76,17 @@ struct ProxyEvaluation {
   std::int64_t archs = 0;  // architectures outside the selection with an ok score and the truth
   double kendall = 0;
   double spearman = 0;
+  // The same on the common cells: those where every evaluated proxy is ok, so that proxies that
+  // fail on different cells are compared on one set.
+  std::int64_t common_archs = 0;
+  double common_kendall = 0;
+  double common_spearman = 0;
 };
 
 // Kendall tau-b and Spearman rho of each proxy's ok scores (rank_value) against the truth on the
-// run's architectures whose arch_index is not in `excluded`, best Kendall first. A proxy without
-// ok scores there is left out of the result.
+// run's architectures whose arch_index is not in `excluded`, best Kendall first; and on the
+// common cells. A proxy without ok scores there is left out of the result (and of the common
+// cells).
 std::vector<ProxyEvaluation> evaluate_outside(ResultsDb& db, std::int64_t run_id,
                                               const std::vector<std::string>& proxies,
                                               const TruthColumn& truth,

@@ -181,6 +181,34 @@ TEST(AggregateSelection, EvaluationUsesOnlyTheArchitecturesOutsideTheSelection) 
     EXPECT_NEAR(e.kendall, stats::kendall_tau_b(x, y), 1e-12);
     EXPECT_NEAR(e.spearman, stats::spearman_rho(x, y), 1e-12);
   }
+  for (const auto& e : table) EXPECT_EQ(e.common_archs, kArchs - 40);  // no proxy failed there
+  {
+    // A proxy that failed on two evaluation cells: its own n drops by two, and the common cells
+    // of every proxy evaluated with it too.
+    Values v = noisy_proxies();
+    v["loose"].erase(45);
+    v["loose"].erase(50);
+    Fixture g(v);
+    const auto t = evaluate_outside(g.db, g.run_id, {"close", "loose"}, truth, indices(0, 40));
+    ASSERT_EQ(t.size(), 2u);
+    std::vector<double> x, y;
+    for (int i = 40; i < kArchs; ++i) {
+      if (i == 45 || i == 50) continue;
+      x.push_back(v.at("close").at(i));
+      y.push_back(i);
+    }
+    for (const auto& e : t) {
+      EXPECT_EQ(e.common_archs, kArchs - 42);
+      if (e.proxy == "close") {
+        EXPECT_EQ(e.archs, kArchs - 40);
+        EXPECT_NEAR(e.common_kendall, stats::kendall_tau_b(x, y), 1e-12);
+        EXPECT_NEAR(e.common_spearman, stats::spearman_rho(x, y), 1e-12);
+      } else {
+        EXPECT_EQ(e.archs, kArchs - 42);
+        EXPECT_DOUBLE_EQ(e.common_kendall, e.kendall);
+      }
+    }
+  }
   // The selected aggregate, once stored, is a proxy like any other for the evaluation.
   AggregateSelectionOptions o;
   o.selection = indices(0, 40);

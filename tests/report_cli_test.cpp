@@ -211,7 +211,10 @@ TEST(AggregateCli, SelectChoosesOnTheSelectionStoresAndEvaluatesOnTheRest) {
   EXPECT_NE(r.out.find("stored picked (rule=mean_rank;members=params,snip) on 12 architectures"),
             std::string::npos) << r.out;
   EXPECT_NE(r.out.find("evaluation on the run's architectures outside 0-9"), std::string::npos);
-  EXPECT_NE(r.out.find("params                      2   1.0000"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(n: cells where the proxy is ok; common: 2 cells where every proxy "
+                       "listed is ok)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("params                      2   1.0000    1.0000          1.0000    "
+                       "1.0000"), std::string::npos) << r.out;
   {
     SQLite::Database check(db);
     SQLite::Statement q(check, "SELECT description FROM proxies WHERE name = 'picked'");
