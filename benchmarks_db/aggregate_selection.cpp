@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "foundation/csv.h"
 #include "foundation/errors.h"
 #include "foundation/statistics.h"
 
@@ -73,6 +74,19 @@ double aggregate_kendall(const std::string& rule, const std::vector<const Scores
   return stats::kendall_tau_b(values, truth);
 }
 
+// Names of the proxies with an ok score in the run that meet `condition` (SQL on proxies p).
+std::vector<std::string> proxies_of_run(ResultsDb& db, std::int64_t run_id,
+                                        const std::string& condition) {
+  SQLite::Statement q(db.sql(),
+                      "SELECT DISTINCT p.name FROM scores s JOIN proxies p ON p.proxy_id = "
+                      "s.proxy_id WHERE s.run_id = ? AND s.status = 'ok' AND " + condition +
+                          " ORDER BY p.name");
+  q.bind(1, run_id);
+  std::vector<std::string> out;
+  while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+  return out;
+}
+
 // Best first; an undefined Kendall tau (a constant proxy) sorts last.
 double sort_key(double tau) { return std::isnan(tau) ? -INFINITY : tau; }
 
@@ -90,17 +104,8 @@ std::string TruthColumn::label() const {
 }
 
 TruthColumn parse_truth_column(const std::string& text) {
-  std::vector<std::string> parts;
-  std::string item;
-  for (size_t i = 0; i <= text.size(); ++i) {
-    if (i == text.size() || text[i] == ':') {
-      parts.push_back(item);
-      item.clear();
-    } else {
-      item.push_back(text[i]);
-    }
-  }
-  if (parts.size() > 3 || std::any_of(parts.begin(), parts.end(),
+  const auto parts = split_fields(text, ':');
+  if (parts.empty() || parts.size() > 3 || std::any_of(parts.begin(), parts.end(),
                                       [](const std::string& p) { return p.empty(); }))
     throw Error("ground-truth column '" + text + "' is not DATASET[:SPLIT[:EPOCHS]] "
                 "(e.g. cifar10:test:200)");
@@ -127,14 +132,12 @@ std::string AggregateSelection::description() const {
 }
 
 std::vector<std::string> score_proxies_of_run(ResultsDb& db, std::int64_t run_id) {
-  SQLite::Statement q(db.sql(),
-                      "SELECT DISTINCT p.name FROM scores s JOIN proxies p ON p.proxy_id = "
-                      "s.proxy_id WHERE s.run_id = ? AND s.status = 'ok' AND p.role = 'score' "
-                      "AND p.train_epochs = 0 AND p.family != 'aggregate' ORDER BY p.name");
-  q.bind(1, run_id);
-  std::vector<std::string> out;
-  while (q.executeStep()) out.push_back(q.getColumn(0).getString());
-  return out;
+  return proxies_of_run(db, run_id,
+                        "p.role = 'score' AND p.train_epochs = 0 AND p.family != 'aggregate'");
+}
+
+std::vector<std::string> aggregate_proxies_of_run(ResultsDb& db, std::int64_t run_id) {
+  return proxies_of_run(db, run_id, "p.family = 'aggregate'");
 }
 
 AggregateSelection select_aggregate(ResultsDb& db, std::int64_t run_id,
@@ -185,8 +188,11 @@ AggregateSelection select_aggregate(ResultsDb& db, std::int64_t run_id,
   out.definition.rule = o.rule;
   out.truth_label = truth_label;
   out.selection_cells = static_cast<std::int64_t>(cells.size());
-  for (size_t i = 0; i < candidates.size(); ++i)
-    out.singles.emplace_back(candidates[i], aggregate_kendall(o.rule, {&scores[i]}, cells, y));
+  std::vector<double> single_tau;  // by candidate; also the greedy search's first step
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    single_tau.push_back(aggregate_kendall(o.rule, {&scores[i]}, cells, y));
+    out.singles.emplace_back(candidates[i], single_tau.back());
+  }
   std::stable_sort(out.singles.begin(), out.singles.end(),
                    [](const auto& a, const auto& b) { return sort_key(a.second) > sort_key(b.second); });
 
@@ -200,7 +206,8 @@ AggregateSelection select_aggregate(ResultsDb& db, std::int64_t run_id,
       std::vector<const ScoresByIndex*> members;
       for (auto c : chosen) members.push_back(&scores[c]);
       members.push_back(&scores[i]);
-      const double tau = aggregate_kendall(o.rule, members, cells, y);
+      const double tau =
+          chosen.empty() ? single_tau[i] : aggregate_kendall(o.rule, members, cells, y);
       if (std::isfinite(tau) && tau > pick_tau) {
         pick = i;
         pick_tau = tau;

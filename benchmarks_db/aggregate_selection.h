@@ -96,4 +96,7 @@ std::vector<ProxyEvaluation> evaluate_outside(ResultsDb& db, std::int64_t run_id
 // initialisation, that is not an aggregate, in name order.
 std::vector<std::string> score_proxies_of_run(ResultsDb& db, std::int64_t run_id);
 
+// Every aggregate proxy (family 'aggregate') with an ok score in the run, in name order.
+std::vector<std::string> aggregate_proxies_of_run(ResultsDb& db, std::int64_t run_id);
+
 }  // namespace nbz::db

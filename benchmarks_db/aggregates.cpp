@@ -3,10 +3,12 @@
 #include <SQLiteCpp/Statement.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
 
+#include "foundation/csv.h"
 #include "foundation/errors.h"
 #include "foundation/statistics.h"
 #include "foundation/stopwatch.h"
@@ -35,16 +37,10 @@ AggregateDefinition parse_aggregate(const std::string& text) {
   if (!kRules.count(def.rule))
     throw Error("aggregate '" + text + "': unknown rule '" + def.rule +
                 "' (mean_rank, rank_sum, log_rank, vote)");
-  std::string item;
-  for (size_t i = colon + 1; i <= text.size(); ++i) {
-    if (i == text.size() || text[i] == ',') {
-      if (item.empty()) throw Error("aggregate '" + text + "': empty member name");
-      def.members.push_back(item);
-      item.clear();
-    } else {
-      item.push_back(text[i]);
-    }
-  }
+  def.members = split_fields(text.substr(colon + 1));
+  if (def.members.empty() ||
+      std::find(def.members.begin(), def.members.end(), "") != def.members.end())
+    throw Error("aggregate '" + text + "': empty member name");
   if (def.members.size() < 2)
     throw Error("aggregate '" + text + "': needs at least two members");
   if (std::set<std::string>(def.members.begin(), def.members.end()).size() != def.members.size())

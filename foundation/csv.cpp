@@ -9,18 +9,15 @@
 #include "foundation/errors.h"
 
 namespace nbz {
-namespace {
 
-std::vector<std::string> split_fields(const std::string& line) {
+std::vector<std::string> split_fields(const std::string& text, char separator) {
   std::vector<std::string> fields;
   std::string field;
-  std::istringstream in(line);
-  while (std::getline(in, field, ',')) fields.push_back(field);
-  if (!line.empty() && line.back() == ',') fields.emplace_back();
+  std::istringstream in(text);
+  while (std::getline(in, field, separator)) fields.push_back(field);
+  if (!text.empty() && text.back() == separator) fields.emplace_back();
   return fields;
 }
-
-}  // namespace
 
 CsvTable CsvTable::read(const std::string& path) {
   std::ifstream in(path);

@@ -8,6 +8,10 @@
 
 namespace nbz {
 
+// `text` split at every `separator`, empty items kept ("a,,b" -> a, "", b; "a," -> a, ""); an
+// empty text has no items. Callers that refuse empty items check for them.
+std::vector<std::string> split_fields(const std::string& text, char separator = ',');
+
 class CsvTable {
  public:
   // Reads `path`; the first line is the header. Throws nbz::Error naming the file and line on a

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "foundation/csv.h"
 #include "foundation/errors.h"
 
 namespace nbz {
@@ -89,19 +90,10 @@ double ArgParser::real(const std::string& name) const {
 
 std::vector<std::string> ArgParser::list(const std::string& name, char separator) const {
   const std::string text = str(name);
-  std::vector<std::string> items;
-  if (text.empty()) return items;
-  std::string item;
-  for (size_t i = 0; i <= text.size(); ++i) {
-    if (i < text.size() && text[i] != separator) {
-      item.push_back(text[i]);
-      continue;
-    }
+  auto items = split_fields(text, separator);
+  for (const auto& item : items)
     if (item.empty())
       throw Error("nasbench " + command_ + ": --" + name + " '" + text + "' has an empty item");
-    items.push_back(item);
-    item.clear();
-  }
   return items;
 }
 

@@ -261,6 +261,20 @@ int cmd_import_bench(const std::vector<std::string>& argv, const std::string& co
   return 0;
 }
 
+// Opening a path that does not exist would create an empty database: refuse it, naming the path.
+void require_existing_db(const std::string& path) {
+  if (access(path.c_str(), F_OK) != 0)
+    throw Error("results database '" + path + "' does not exist");
+}
+
+// Every run id of the database, ascending.
+std::vector<std::int64_t> run_ids(db::ResultsDb& database) {
+  SQLite::Statement q(database.sql(), "SELECT run_id FROM runs ORDER BY run_id");
+  std::vector<std::int64_t> runs;
+  while (q.executeStep()) runs.push_back(q.getColumn(0).getInt64());
+  return runs;
+}
+
 int cmd_report(const std::vector<std::string>& argv) {
   ArgParser args("report",
                  "Without --out/--html: Kendall tau-b and Spearman rho of every proxy against "
@@ -285,8 +299,7 @@ int cmd_report(const std::vector<std::string>& argv) {
     return 0;
   }
   const std::string db_path = args.str("db");
-  if (access(db_path.c_str(), F_OK) != 0)
-    throw Error("results database '" + db_path + "' does not exist");
+  require_existing_db(db_path);
   const bool to_dir = args.is_set("out"), to_html = args.is_set("html");
   if (!to_dir && (args.is_set("table") || args.is_set("plots")))
     throw Error("--table and --plots write files: give --out DIR");
@@ -411,14 +424,11 @@ std::set<std::int64_t> resolve_selection(db::ResultsDb& database, std::int64_t r
 
 int select_and_evaluate_aggregate(const ArgParser& args, const std::string& command_line) {
   const std::string path = args.str("db");
-  if (access(path.c_str(), F_OK) != 0)
-    throw Error("results database '" + path + "' does not exist");
+  require_existing_db(path);
   db::ResultsDb database(path);
   std::int64_t run = args.integer("run");
   if (run <= 0) {
-    SQLite::Statement q(database.sql(), "SELECT run_id FROM runs ORDER BY run_id");
-    std::vector<std::int64_t> runs;
-    while (q.executeStep()) runs.push_back(q.getColumn(0).getInt64());
+    const auto runs = run_ids(database);
     if (runs.size() != 1)
       throw Error("nasbench aggregate --select: '" + path + "' has " +
                   std::to_string(runs.size()) + " runs; name one with --run");
@@ -470,13 +480,8 @@ int select_and_evaluate_aggregate(const ArgParser& args, const std::string& comm
   const auto singles = db::score_proxies_of_run(database, run);
   std::vector<std::string> shown = {def.name};
   shown.insert(shown.end(), singles.begin(), singles.end());
-  SQLite::Statement others(database.sql(),
-                           "SELECT DISTINCT p.name FROM scores s JOIN proxies p ON p.proxy_id = "
-                           "s.proxy_id WHERE s.run_id = ? AND p.family = 'aggregate' AND p.name "
-                           "!= ? AND s.status = 'ok' ORDER BY p.name");
-  others.bind(1, run);
-  others.bind(2, def.name);
-  while (others.executeStep()) shown.push_back(others.getColumn(0).getString());
+  for (const auto& name : db::aggregate_proxies_of_run(database, run))
+    if (name != def.name) shown.push_back(name);
   const auto table = db::evaluate_outside(database, run, shown, o.truth, o.selection);
   const auto contains = [](const std::vector<std::string>& v, const std::string& x) {
     return std::find(v.begin(), v.end(), x) != v.end();
@@ -549,16 +554,10 @@ int cmd_aggregate(const std::vector<std::string>& argv, const std::string& comma
   if (args.is_set("standard")) defs = db::standard_aggregates();
   for (const auto& item : args.list("define", ';')) defs.push_back(db::parse_aggregate(item));
   if (defs.empty()) throw Error("nasbench aggregate: give --define and/or --standard");
-  if (access(args.str("db").c_str(), F_OK) != 0)
-    throw Error("results database '" + args.str("db") + "' does not exist");
+  require_existing_db(args.str("db"));
   db::ResultsDb database(args.str("db"));
-  std::vector<std::int64_t> runs;
-  if (args.integer("run") > 0) {
-    runs.push_back(args.integer("run"));
-  } else {
-    SQLite::Statement q(database.sql(), "SELECT run_id FROM runs ORDER BY run_id");
-    while (q.executeStep()) runs.push_back(q.getColumn(0).getInt64());
-  }
+  const std::vector<std::int64_t> runs =
+      args.integer("run") > 0 ? std::vector<std::int64_t>{args.integer("run")} : run_ids(database);
   int failures = 0;
   for (auto run : runs)
     for (const auto& def : defs) {
