@@ -501,6 +501,9 @@ double seed_stability(const std::vector<const RunData*>& runs, std::int64_t prox
   std::vector<double> rhos;
   for (std::size_t a = 0; a < values.size(); ++a)
     for (std::size_t b = a + 1; b < values.size(); ++b) {
+      // Two runs of one seed (a proxy set added later as a run of its own) say nothing about
+      // the seed; only pairs of different seeds count.
+      if (runs[a]->info.seed == runs[b]->info.seed) continue;
       std::vector<double> x, y;
       for (auto arch : archs) {
         auto ia = values[a].find(arch), ib = values[b].find(arch);
@@ -563,12 +566,16 @@ std::vector<Table> seed_tables(const ReportData& data, const std::string& space,
     t.columns.insert(t.columns.end(), summary.begin(), summary.end());
     t.csv_columns.insert(t.csv_columns.end(), summary_csv.begin(), summary_csv.end());
     add_proxy_rows(t, proxies, [&](std::size_t i, TableRow& row) {
-      // The architectures ok in every seed's run, so that the spread is the seeds' alone.
+      // The architectures ok in every seed's run that scored this proxy, so that the spread is
+      // the seeds' alone; a run of the group without the proxy (another proxy set) is left out.
+      std::vector<const RunData*> with_proxy;
+      for (const auto* r : *group)
+        if (scores_of(*r, proxies[i]->proxy_id)) with_proxy.push_back(r);
       std::vector<std::int64_t> common;
       bool first_run = true;
-      for (const auto* r : *group) {
+      for (const auto* r : with_proxy) {
         const auto* s = scores_of(*r, proxies[i]->proxy_id);
-        std::vector<std::int64_t> ok = s ? s->ok_arch : std::vector<std::int64_t>{};
+        std::vector<std::int64_t> ok = s->ok_arch;
         std::sort(ok.begin(), ok.end());
         if (first_run) {
           common = ok;
@@ -595,16 +602,16 @@ std::vector<Table> seed_tables(const ReportData& data, const std::string& space,
       row.cells.push_back(number_cell(stats::mean(rhos), 3));
       row.cells.push_back(number_cell(stats::sample_sd(rhos), 3));
       row.cells.push_back(count_cell(static_cast<std::int64_t>(common.size())));
-      const double stability = seed_stability(*group, proxies[i]->proxy_id, common);
+      const double stability = seed_stability(with_proxy, proxies[i]->proxy_id, common);
       row.cells.push_back(number_cell(stability, 3));
       row.cells.push_back(text_cell(stability_note(stability)));
     });
     std::string runs;
     for (const auto* r : *group) runs += (runs.empty() ? "" : ", ") + r->info.label();
-    t.notes.push_back("Runs: " + runs + ". n: architectures ok in every run; sd: sample "
-                      "standard deviation over seeds. Seed stability: Spearman between the "
+    t.notes.push_back("Runs: " + runs + ". n: architectures ok in every run that scored the proxy; sd: sample "
+                      "standard deviation over those runs. Seed stability: Spearman between the "
                       "proxy's scores of two seeds on those n architectures (the mean over pairs "
-                      "of seeds), i.e. how much of a ranking survives a new initialisation and "
+                      "of runs of different seeds), i.e. how much of a ranking survives a new initialisation and "
                       "minibatch; stability says 'barely survives a new seed' below 0.5 and "
                       "'seed-sensitive' below 0.9.");
     if (first.info.surrogate()) t.notes.push_back(surrogate_note(first));

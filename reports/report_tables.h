@@ -107,8 +107,8 @@ std::optional<Table> correlations_table(const ReportData& data, const RunData& r
 
 // How much of a proxy's ranking survives a new seed: the Spearman between its scores in two runs
 // that differ only in the seed (initialisation and minibatch), over `archs` (ok in every run);
-// the mean over pairs of runs when there are more than two. NaN when no pair has two
-// architectures in common.
+// the mean over pairs of runs of different seeds when there are more than two (two runs of one
+// seed are not a pair). NaN when no pair has two architectures in common.
 double seed_stability(const std::vector<const RunData*>& runs, std::int64_t proxy_id,
                       const std::vector<std::int64_t>& archs);
 // The table's word for a stability: "barely survives a new seed" below 0.5, "seed-sensitive"

@@ -98,9 +98,11 @@ class TestDb {
   std::int64_t add_run(const std::string& space, const std::string& dataset, std::int64_t seed,
                        const std::string& device = "cpu",
                        const std::string& device_name = "Test CPU",
-                       const std::string& images = "cifar10 training images") {
+                       const std::string& images = "cifar10 training images",
+                       const std::string& archs = "") {
     db::RunRecord r;
-    r.config_key = space + ";" + dataset + ";" + std::to_string(seed) + ";" + device + ";" + images;
+    r.config_key = space + ";" + dataset + ";" + std::to_string(seed) + ";" + device + ";" + images +
+                   ";" + archs;
     r.space = space;
     r.dataset = dataset;
     r.images = images;
@@ -569,6 +571,43 @@ TEST(SeedTables, StabilityIsTheSpearmanBetweenSeedsAndSaysWhenRankingsBarelySurv
   EXPECT_EQ(stability_note(0.89), "seed-sensitive");
   EXPECT_EQ(stability_note(0.9), "");
   EXPECT_EQ(stability_note(std::nan("")), "");
+}
+
+TEST(SeedTables, RunsOfOneSeedAreNotComparedAndRunsWithoutTheProxyAreLeftOut) {
+  TestDb t;
+  t.add_archs("nb201", kArchs);
+  t.add_truth("nb201", "cifar10", "test", 200, kArchs, {90, 91, 92, 93, 94, 95});
+  // Two seeds scored params; later two more runs of the same two seeds (another selection,
+  // so other runs of the group) scored params again and ntk_cond, which the first two lack.
+  const auto s0 = t.add_run("nb201", "cifar10", 0);
+  const auto s1 = t.add_run("nb201", "cifar10", 1);
+  const auto s0b = t.add_run("nb201", "cifar10", 0, "cpu", "Test CPU", "cifar10 training images", "b");
+  const auto s1b = t.add_run("nb201", "cifar10", 1, "cpu", "Test CPU", "cifar10 training images", "b");
+  const double ntk1[] = {0, 1, 2, 3, 5, 4};
+  for (auto a : kArchs) {
+    const double i = static_cast<double>(a);
+    t.score(s0, "nb201", a, {{"params", i}});
+    t.score(s1, "nb201", a, {{"params", i}});
+    t.score(s0b, "nb201", a, {{"params", 5 - i}, {"ntk_cond", -i}});  // ntk_cond's sign is -1
+    t.score(s1b, "nb201", a, {{"params", 5 - i}, {"ntk_cond", -ntk1[a]}});
+  }
+  t.finish();
+  const auto data = load_report_data(t.db());
+  const auto tables = seed_tables(data, "nb201", ReportOptions{});
+  ASSERT_EQ(tables.size(), 1u);
+  ASSERT_EQ(tables[0].columns[9], "seed stability");
+  // params: pairs of different seeds (s0, s1) +1, (s0, s1b) -1, (s1, s0b) -1, (s0b, s1b) +1;
+  // the same-seed pairs (s0, s0b) and (s1, s1b), both reversed, are not pairs: mean 0, not -1/3.
+  EXPECT_EQ(row_of(tables[0], "params").cells[9].text, "0.000");
+  EXPECT_EQ(row_of(tables[0], "params").cells[8].text, "6");
+  // ntk_cond: only s0b and s1b scored it; n counts their common cells, not the empty
+  // intersection with the runs that lack it, and their KT columns stay empty.
+  const auto& ntk = row_of(tables[0], "ntk_cond");
+  EXPECT_EQ(ntk.cells[8].text, "6");
+  EXPECT_EQ(ntk.cells[9].text, format_fixed(1 - 6.0 * 2 / (6 * 35), 3));
+  EXPECT_EQ(ntk.cells[2].text, "1.000");  // s0b: the ranking of the truth
+  EXPECT_EQ(ntk.cells[0].text, "–");
+  EXPECT_EQ(ntk.cells[3].text, "0.867");  // s1b: one swapped pair of 15
 }
 
 TEST(TimingTables, MedianP90PerDeviceAndCrossDeviceRatio) {
