@@ -1,13 +1,10 @@
 #include "spaces/nb101_network.h"
 
-#include <ATen/Parallel.h>
-
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <string>
 
 #include "foundation/errors.h"
+#include "spaces/pooling_3x3.h"
 
 namespace nbz::nb101 {
 namespace {
@@ -21,97 +18,6 @@ std::string describe(const Cell& cell) {
   return "NAS-Bench-101 cell (adjacency " + format_adjacency(cell) + ", operations " +
          format_operations(cell) + ")";
 }
-
-
-// LibTorch's CPU max_pool2d_with_indices for a 3x3 window, stride 1, padding 1: per output the
-// first valid input of the window to start, then a later one wins when greater or NaN
-// (row-major order). A -inf border stands for the padding: it is never greater and never NaN,
-// so it never wins, and the loop has no bounds checks.
-template <typename T>
-void max_stencil_3x3(const T* in, T* out, std::int64_t* indices, std::int64_t planes,
-                     std::int64_t h, std::int64_t w) {
-  const std::int64_t pw = w + 2;
-  at::parallel_for(0, planes, 1, [&](std::int64_t begin, std::int64_t end) {
-    std::vector<T> padded(static_cast<std::size_t>((h + 2) * pw),
-                          -std::numeric_limits<T>::infinity());
-    for (std::int64_t p = begin; p < end; ++p) {
-      const T* src = in + p * h * w;
-      for (std::int64_t i = 0; i < h; ++i)
-        std::copy(src + i * w, src + (i + 1) * w, padded.begin() + (i + 1) * pw + 1);
-      for (std::int64_t i = 0; i < h; ++i)
-        for (std::int64_t j = 0; j < w; ++j) {
-          T best = -std::numeric_limits<T>::infinity();
-          std::int64_t best_index = std::max<std::int64_t>(i - 1, 0) * w + std::max<std::int64_t>(j - 1, 0);
-          for (std::int64_t a = 0; a < 3; ++a)
-            for (std::int64_t b = 0; b < 3; ++b) {
-              const T v = padded[static_cast<std::size_t>((i + a) * pw + j + b)];
-              if (v > best || std::isnan(v)) {
-                best = v;
-                best_index = (i + a - 1) * w + (j + b - 1);
-              }
-            }
-          out[p * h * w + i * w + j] = best;
-          indices[p * h * w + i * w + j] = best_index;
-        }
-    }
-  });
-}
-
-// max_pool2d_with_indices_backward: each output's gradient added to its argmax, outputs in
-// row-major order (the order fixes the float sums where one input wins several windows).
-template <typename T>
-void scatter_to_argmax(const T* grad, const std::int64_t* indices, T* grad_input,
-                       std::int64_t planes, std::int64_t size) {
-  at::parallel_for(0, planes, 1, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t p = begin; p < end; ++p)
-      for (std::int64_t k = 0; k < size; ++k)
-        grad_input[p * size + indices[p * size + k]] += grad[p * size + k];
-  });
-}
-
-struct MaxPool3x3Backward : public torch::autograd::Function<MaxPool3x3Backward> {
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& grad,
-                               const torch::Tensor& indices) {
-    ctx->saved_data["indices"] = indices;
-    const auto g = grad.contiguous();
-    auto grad_input = torch::zeros_like(g, torch::MemoryFormat::Contiguous);
-    if (g.numel() == 0) return grad_input;
-    const auto size = g.size(-2) * g.size(-1);
-    AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "scatter_to_argmax", [&] {
-      scatter_to_argmax(g.data_ptr<scalar_t>(), indices.data_ptr<std::int64_t>(),
-                        grad_input.data_ptr<scalar_t>(), g.numel() / size, size);
-    });
-    return grad_input;
-  }
-  // max_pool_double_backward: the gradient of the scatter is the gather at the same indices.
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                 torch::autograd::variable_list grads) {
-    const auto indices = ctx->saved_data["indices"].toTensor();
-    const auto flat = grads[0].contiguous().flatten(2);
-    return {flat.gather(2, indices.flatten(2)).view(indices.sizes()), torch::Tensor()};
-  }
-};
-
-struct MaxPool3x3 : public torch::autograd::Function<MaxPool3x3> {
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
-    const auto in = x.contiguous();
-    auto out = torch::empty_like(in, torch::MemoryFormat::Contiguous);
-    auto indices = torch::empty(in.sizes(), in.options().dtype(torch::kLong));
-    if (in.numel() > 0) {
-      const auto h = in.size(-2), w = in.size(-1);
-      AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "max_stencil_3x3", [&] {
-        max_stencil_3x3(in.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(),
-                        indices.data_ptr<std::int64_t>(), in.numel() / (h * w), h, w);
-      });
-    }
-    ctx->saved_data["indices"] = indices;
-    return out;
-  }
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                 torch::autograd::variable_list grads) {
-    return {MaxPool3x3Backward::apply(grads[0], ctx->saved_data["indices"].toTensor())};
-  }
-};
 
 // TF max_pooling2d(pool 2, stride 2, 'same'): ceil(H / 2) outputs, the padding (for odd sizes,
 // one row/column at the end) never wins. ceil_mode gives the same windows.
@@ -129,12 +35,6 @@ torch::Tensor truncate(const torch::Tensor& x, int channels) {
 
 }  // namespace
 
-torch::Tensor max_pool_3x3(const torch::Tensor& x) {
-  const auto type = x.scalar_type();
-  if (x.device().is_cpu() && x.dim() == 4 && (type == torch::kFloat || type == torch::kDouble))
-    return MaxPool3x3::apply(x);
-  return torch::max_pool2d(x, {3, 3}, {1, 1}, {1, 1});
-}
 
 std::vector<int> compute_vertex_channels(const Cell& cell, int input_channels,
                                          int output_channels) {

@@ -44,14 +44,6 @@
 
 namespace nbz::nb101 {
 
-// maxpool3x3: 3x3 max, stride 1, padding 1 (TF 'same': the padding never wins). On the CPU
-// (float, double) a stencil of our own with LibTorch's tie and NaN rules, so that values, argmax
-// indices, backward (gradients added to the argmax in output order) and double backward (a
-// gather) are bit-identical to torch::max_pool2d's (tests/nb101_network_test.cpp); LibTorch
-// 1.13's CPU max_pool2d was slower than a 3x3 convolution with 128 channels. Elsewhere
-// torch::max_pool2d itself.
-torch::Tensor max_pool_3x3(const torch::Tensor& x);
-
 struct NetworkOptions {
   int num_classes = 10;
   int stem_channels = 128;

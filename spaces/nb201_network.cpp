@@ -1,99 +1,10 @@
 #include "spaces/nb201_network.h"
 
-#include <ATen/Parallel.h>
-
-#include <algorithm>
-
 #include "foundation/errors.h"
+#include "spaces/pooling_3x3.h"
 
 namespace nbz::nb201 {
 namespace {
-
-// out[i][j] = (sum over the valid 3x3 neighbours of in[i][j]) / divisor(i, j), the neighbours
-// added to a zero in row-major order: LibTorch's CPU avg_pool2d forward when divide_first is
-// false. With divide_first, in[i][j] / divisor(i, j) is added instead: its avg_pool2d_backward,
-// which adds each output's grad / divisor to the inputs of its window, outputs in row-major
-// order, i.e. for one input its neighbours in row-major order too. A zero border stands for the
-// missing neighbours (adding +0 changes no partial sum), so the inner loop has no branches.
-template <typename T>
-void box_stencil_3x3(const T* in, T* out, std::int64_t planes, std::int64_t h, std::int64_t w,
-                     bool divide_first) {
-  const std::int64_t pw = w + 2;
-  auto divisor = [&](std::int64_t i, std::int64_t j) {
-    const auto rows = std::min(i + 1, h - 1) - std::max<std::int64_t>(i - 1, 0) + 1;
-    const auto cols = std::min(j + 1, w - 1) - std::max<std::int64_t>(j - 1, 0) + 1;
-    return static_cast<T>(rows * cols);
-  };
-  at::parallel_for(0, planes, 1, [&](std::int64_t begin, std::int64_t end) {
-    std::vector<T> padded(static_cast<std::size_t>((h + 2) * pw), T(0));
-    for (std::int64_t p = begin; p < end; ++p) {
-      const T* src = in + p * h * w;
-      for (std::int64_t i = 0; i < h; ++i)
-        for (std::int64_t j = 0; j < w; ++j)
-          padded[static_cast<std::size_t>((i + 1) * pw + j + 1)] =
-              divide_first ? src[i * w + j] / divisor(i, j) : src[i * w + j];
-      T* dst = out + p * h * w;
-      for (std::int64_t i = 0; i < h; ++i) {
-        const T* r0 = padded.data() + i * pw;
-        const T* r1 = r0 + pw;
-        const T* r2 = r1 + pw;
-        for (std::int64_t j = 0; j < w; ++j) {
-          T sum = 0;
-          sum += r0[j];
-          sum += r0[j + 1];
-          sum += r0[j + 2];
-          sum += r1[j];
-          sum += r1[j + 1];
-          sum += r1[j + 2];
-          sum += r2[j];
-          sum += r2[j + 1];
-          sum += r2[j + 2];
-          dst[i * w + j] = divide_first ? sum : sum / divisor(i, j);
-        }
-      }
-    }
-  });
-}
-
-torch::Tensor box_stencil_3x3(const torch::Tensor& x, bool divide_first) {
-  const auto in = x.contiguous();
-  auto out = torch::empty_like(in, torch::MemoryFormat::Contiguous);
-  if (in.numel() == 0) return out;
-  const auto h = in.size(-2), w = in.size(-1), planes = in.numel() / (h * w);
-  AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "box_stencil_3x3", [&] {
-    box_stencil_3x3(in.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), planes, h, w,
-                    divide_first);
-  });
-  return out;
-}
-
-// The pair of autograd functions mirrors avg_pool2d's: the backward of the average is the
-// transposed stencil (AvgPool2DBackward), whose own backward is the average again
-// (avg_pool2d_backward's derivative), so GraSP's double backward takes the same path as well.
-struct BoxAverageBackward;
-
-struct BoxAverage : public torch::autograd::Function<BoxAverage> {
-  static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& x) {
-    return box_stencil_3x3(x, /*divide_first=*/false);
-  }
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext*,
-                                                 torch::autograd::variable_list grads);
-};
-
-struct BoxAverageBackward : public torch::autograd::Function<BoxAverageBackward> {
-  static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& grad) {
-    return box_stencil_3x3(grad, /*divide_first=*/true);
-  }
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext*,
-                                                 torch::autograd::variable_list grads) {
-    return {BoxAverage::apply(grads[0])};
-  }
-};
-
-torch::autograd::variable_list BoxAverage::backward(torch::autograd::AutogradContext*,
-                                                    torch::autograd::variable_list grads) {
-  return {BoxAverageBackward::apply(grads[0])};
-}
 
 torch::nn::BatchNorm2d make_bn(int channels) {
   return torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels)
@@ -102,7 +13,6 @@ torch::nn::BatchNorm2d make_bn(int channels) {
                                     .affine(true)
                                     .track_running_stats(true));
 }
-
 
 torch::Tensor tapped_conv(torch::nn::Conv2d& conv, const torch::Tensor& x,
                           const ForwardContext& ctx) {
@@ -116,13 +26,6 @@ torch::Tensor tapped_conv(torch::nn::Conv2d& conv, const torch::Tensor& x,
 
 }  // namespace
 
-torch::Tensor avg_pool_3x3(const torch::Tensor& x) {
-  const auto type = x.scalar_type();
-  if (x.device().is_cpu() && x.dim() == 4 && (type == torch::kFloat || type == torch::kDouble))
-    return BoxAverage::apply(x);
-  return torch::avg_pool2d(x, {3, 3}, {1, 1}, {1, 1}, /*ceil_mode=*/false,
-                           /*count_include_pad=*/false);
-}
 
 ReLUConvBNImpl::ReLUConvBNImpl(int in_channels, int out_channels, int kernel, int stride) {
   conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(

@@ -20,13 +20,6 @@ struct NetworkOptions {
   int num_stages = 3;
 };
 
-// avg_pool_3x3: 3x3 average, stride 1, padding 1, the padding not counted. On the CPU (float,
-// double) a stencil of our own that adds in LibTorch's order, so that forward, backward and
-// double backward are bit-identical to torch::avg_pool2d's (tests/nb201_network_test.cpp);
-// LibTorch 1.13's CPU avg_pool2d is slower than a 3x3 convolution of the same tensor. Elsewhere
-// torch::avg_pool2d itself.
-torch::Tensor avg_pool_3x3(const torch::Tensor& x);
-
 // ReLU -> Conv k x k (no bias) -> BN: nor_conv_kxk and the halves of the reduction block.
 class ReLUConvBNImpl : public torch::nn::Module {
  public:

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <functional>
-
 #include "spaces/nb201_space.h"
 #include "tests/test_support.h"
 
@@ -27,42 +25,6 @@ TEST(Nb201Network, ParameterCountMatchesTheBenchmarkForAll15625) {
     }
   }
   EXPECT_EQ(mismatches, 0);
-}
-
-// avg_pool_3x3 replaces LibTorch's avg_pool2d on the CPU for speed: every value it gives, and
-// every gradient through it to second order, must be the same bits.
-TEST(Nb201Network, AvgPool3x3IsBitIdenticalToAvgPool2dThroughTheDoubleBackward) {
-  const std::vector<std::vector<std::int64_t>> shapes = {
-      {64, 16, 32, 32}, {2, 3, 5, 7}, {1, 1, 1, 1}, {3, 2, 2, 1}, {2, 4, 1, 6}, {1, 64, 8, 8}};
-  auto native = [](const torch::Tensor& t) {
-    return torch::avg_pool2d(t, {3, 3}, {1, 1}, {1, 1}, /*ceil_mode=*/false,
-                             /*count_include_pad=*/false);
-  };
-  for (const auto dtype : {torch::kFloat, torch::kDouble})
-    for (const auto& shape : shapes) {
-      SCOPED_TRACE(::testing::PrintToString(shape) + (dtype == torch::kFloat ? " float" : " double"));
-      torch::manual_seed(3);
-      const auto x0 = torch::randn(shape, torch::dtype(dtype));
-      const auto w = torch::randn(shape, torch::dtype(dtype));
-      const auto v = torch::randn(shape, torch::dtype(dtype));
-      auto results = [&](const std::function<torch::Tensor(const torch::Tensor&)>& pool) {
-        auto x = x0.clone().requires_grad_(true);
-        auto y = pool(x);
-        // A nonlinear loss, so that the first gradient depends on x and has a second one.
-        auto g = torch::autograd::grad({(y.sin() * w).sum()}, {x}, {}, true, true)[0];
-        auto h = torch::autograd::grad({(g * v).sum() + g.pow(2).sum()}, {x})[0];
-        return std::vector<torch::Tensor>{y.detach(), g.detach(), h};
-      };
-      const auto expected = results(native), got = results(avg_pool_3x3);
-      EXPECT_TRUE(torch::equal(got[0], expected[0])) << "forward";
-      EXPECT_TRUE(torch::equal(got[1], expected[1])) << "backward";
-      EXPECT_TRUE(torch::equal(got[2], expected[2])) << "double backward";
-      torch::NoGradGuard no_grad;
-      EXPECT_TRUE(torch::equal(avg_pool_3x3(x0), native(x0))) << "without autograd";
-    }
-  // A non-contiguous input (a transposed view) is averaged as its values, not its memory.
-  const auto t = torch::randn({2, 3, 6, 5}).transpose(2, 3);
-  EXPECT_TRUE(torch::equal(avg_pool_3x3(t), torch::avg_pool2d(t, {3, 3}, {1, 1}, {1, 1}, false, false)));
 }
 
 TEST(Nb201Network, HeadsFor100And120Classes) {
