@@ -568,13 +568,16 @@ std::vector<Table> seed_tables(const ReportData& data, const std::string& space,
     add_proxy_rows(t, proxies, [&](std::size_t i, TableRow& row) {
       // The architectures ok in every seed's run that scored this proxy, so that the spread is
       // the seeds' alone; a run of the group without the proxy (another proxy set) is left out.
+      std::vector<const ProxyScores*> scored;  // per run of the group, null without the proxy
       std::vector<const RunData*> with_proxy;
-      for (const auto* r : *group)
-        if (scores_of(*r, proxies[i]->proxy_id)) with_proxy.push_back(r);
+      for (const auto* r : *group) {
+        scored.push_back(scores_of(*r, proxies[i]->proxy_id));
+        if (scored.back()) with_proxy.push_back(r);
+      }
       std::vector<std::int64_t> common;
       bool first_run = true;
-      for (const auto* r : with_proxy) {
-        const auto* s = scores_of(*r, proxies[i]->proxy_id);
+      for (const auto* s : scored) {
+        if (!s) continue;
         std::vector<std::int64_t> ok = s->ok_arch;
         std::sort(ok.begin(), ok.end());
         if (first_run) {
@@ -588,8 +591,7 @@ std::vector<Table> seed_tables(const ReportData& data, const std::string& space,
         first_run = false;
       }
       std::vector<double> taus, rhos;
-      for (const auto* r : *group) {
-        const auto* s = scores_of(*r, proxies[i]->proxy_id);
+      for (const auto* s : scored) {
         const auto p = s ? pair_scores(*s, truth, &common) : Paired{};
         const double tau = stats::kendall_tau_b(p.score, p.truth);
         const double rho = stats::spearman_rho(p.score, p.truth);
