@@ -35,7 +35,6 @@ torch::Tensor truncate(const torch::Tensor& x, int channels) {
 
 }  // namespace
 
-
 std::vector<int> compute_vertex_channels(const Cell& cell, int input_channels,
                                          int output_channels) {
   const int v_count = cell.num_vertices;
