@@ -236,30 +236,30 @@ ArchScores score_architecture(const EngineInput& input,
   const bool graph_after_loss = needed.count(Pass::InputJacobian) || needed.count(Pass::NtkJacobian) ||
                                 needed.count(Pass::GraspHessian) ||
                                 needed.count(Pass::SampleLossGrads);
+  // With GraSP asked for, the loss gradient is taken once, with create_graph, and serves both
+  // the first-order proxies (detached) and GraSP's Hessian pass: the gradients are the same bits
+  // as without a graph (tested: every proxy alone or in any set), and GraSP saves a backward.
+  const bool grasp_wanted = needed.count(Pass::GraspHessian) > 0;
+  std::vector<torch::Tensor> grads_with_graph;
   run_pass(Pass::LossGrad, [&] {
     loss = torch::nn::functional::cross_entropy(logits, art.labels);
     std::vector<torch::Tensor> inputs = art.weights;
     inputs.insert(inputs.end(), fisher_taps.outputs.begin(), fisher_taps.outputs.end());
-    // No create_graph here even when grasp is asked for: a double-backward-able graph changes
-    // the float results of the other gradient proxies; GraspHessian builds its own.
     auto grads = torch::autograd::grad({loss}, inputs, {}, /*retain_graph=*/graph_after_loss,
-                                       /*create_graph=*/false, /*allow_unused=*/true);
+                                       /*create_graph=*/grasp_wanted, /*allow_unused=*/true);
     for (size_t i = 0; i < grads.size(); ++i)
       if (!grads[i].defined()) grads[i] = torch::zeros_like(inputs[i]);
     const size_t nw = art.weights.size();
     for (size_t i = 0; i < nw; ++i) art.loss_grads.push_back(grads[i].detach());
     for (size_t i = nw; i < grads.size(); ++i) art.fisher_grads.push_back(grads[i].detach());
+    if (grasp_wanted) grads_with_graph.assign(grads.begin(), grads.begin() + static_cast<long>(nw));
     art.fisher_activations = fisher_taps.outputs;
     art.fisher_fan_ins = fisher_taps.fan_ins;
   });
 
   run_pass(Pass::GraspHessian, [&] {
-    // GraSP's second pass: the loss gradient again, now with a graph, through the same forward.
-    auto grads = torch::autograd::grad({loss}, art.weights, {}, /*retain_graph=*/true,
-                                       /*create_graph=*/true, /*allow_unused=*/true);
-    for (size_t i = 0; i < grads.size(); ++i)
-      if (!grads[i].defined()) grads[i] = torch::zeros_like(art.weights[i]);
-    art.grasp_hg = grasp_hessian_gradient(grads, art.weights);
+    art.grasp_hg = grasp_hessian_gradient(grads_with_graph, art.weights);
+    grads_with_graph.clear();
   });
 
   run_pass(Pass::InputJacobian, [&] {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "foundation/errors.h"
+#include "spaces/second_order_layers.h"
 #include "spaces/pooling_3x3.h"
 
 namespace nbz::nb101 {
@@ -96,7 +97,7 @@ ConvBnReluImpl::ConvBnReluImpl(int in_channels, int out_channels, int kernel) {
 }
 
 torch::Tensor ConvBnReluImpl::forward(const torch::Tensor& x, const ForwardContext& ctx) {
-  auto y = tapped_output(conv->forward(x), ctx);
+  auto y = tapped_output(conv2d(*conv, x), ctx);
   if (ctx.taps) {
     ctx.taps->weighted_output(conv->weight, y);
     ctx.taps->conv2d_io(*conv, x, y);

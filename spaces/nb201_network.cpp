@@ -1,6 +1,7 @@
 #include "spaces/nb201_network.h"
 
 #include "foundation/errors.h"
+#include "spaces/second_order_layers.h"
 #include "spaces/pooling_3x3.h"
 
 namespace nbz::nb201 {
@@ -16,7 +17,7 @@ torch::nn::BatchNorm2d make_bn(int channels) {
 
 torch::Tensor tapped_conv(torch::nn::Conv2d& conv, const torch::Tensor& x,
                           const ForwardContext& ctx) {
-  auto y = conv->forward(x);
+  auto y = conv2d(*conv, x);
   if (ctx.taps) {
     ctx.taps->weighted_output(conv->weight, y);
     ctx.taps->conv2d_io(*conv, x, y);

@@ -11,6 +11,8 @@
 #include <memory>
 #include <vector>
 
+#include "spaces/second_order_layers.h"
+
 namespace nbz {
 
 class ForwardTaps {
@@ -88,7 +90,7 @@ torch::Tensor per_sample_batchnorm(const torch::nn::BatchNorm2dImpl& bn, const t
 inline torch::Tensor tapped_batchnorm(torch::nn::BatchNorm2d& bn, const torch::Tensor& x,
                                       const ForwardContext& ctx) {
   if (!ctx.batchnorm) return x;
-  return tapped_output(ctx.per_sample_batchnorm ? per_sample_batchnorm(*bn, x) : bn->forward(x),
+  return tapped_output(ctx.per_sample_batchnorm ? per_sample_batchnorm(*bn, x) : batch_norm2d(*bn, x),
                        ctx);
 }
 

@@ -5,6 +5,10 @@
 
 #include <cstdlib>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "foundation/errors.h"
 #include "foundation/run_context.h"
 
@@ -38,6 +42,18 @@ std::string make_cuda_deterministic() {
                      "CUBLAS_WORKSPACE_CONFIG=") + std::getenv("CUBLAS_WORKSPACE_CONFIG");
 }
 
+// Every pass frees its activations and the next allocates tensors of the same sizes again. With
+// glibc's defaults those pages go back to the kernel (heap trimming, and mmap for blocks above a
+// threshold that adapts) and are faulted in again, zero-filled: a tenth of a GraSP pass on the
+// NB201 median cell went to page faults (perf). Keeping up to 1 GiB of freed heap and serving
+// blocks up to 32 MiB (glibc's largest threshold) from the heap avoids that; values are untouched.
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+#endif
+}
+
 }  // namespace
 
 TorchRuntime configure_torch(const std::string& device, int threads) {
@@ -48,6 +64,7 @@ TorchRuntime configure_torch(const std::string& device, int threads) {
   const HostInfo host = host_info();
   rt.threads = threads > 0 ? threads : host.cores;
   torch::set_num_threads(rt.threads);
+  keep_freed_memory();
   if (device == "cpu") {
     rt.device = "cpu";
     rt.device_name = host.cpu;
