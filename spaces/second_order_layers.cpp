@@ -4,8 +4,6 @@
 #include <tuple>
 #include <vector>
 
-#include "foundation/errors.h"
-
 namespace nbz {
 namespace {
 
@@ -122,18 +120,6 @@ bool own_convolution_applies(const torch::nn::Conv2dImpl& conv, const torch::Ten
 
 // ---- BatchNorm2d ------------------------------------------------------------------------------
 
-// The backward of train-mode BatchNorm, dL/dx = gamma invstd (g - mean(g) - xhat mean(g xhat))
-// with g = dL/dy and the per-channel sums dL/dgamma = sum(g xhat), dL/dbeta = sum(g), as a
-// function of (g, x, gamma); batch mean and invstd are the forward's. Its own backward takes the
-// cotangents (ggx, ggamma, gbeta) of those three outputs. Per channel, with M values, a = gamma
-// invstd, P = mean(g xhat), A = sum(ggx g), B = sum(ggx), C = sum(ggx xhat), and
-// s = <ggx, dL/dx> + ggamma M P + gbeta sum(g):
-//   ds/dg     = a (ggx - B/M - xhat C/M) + ggamma xhat + gbeta
-//   ds/dx     = invstd (u - mean(u) - xhat mean(u xhat)) - invstd^2 gamma xhat (A - mean(g) B - P C) / M,
-//               u = ds/dxhat = alpha g + beta ggx, alpha = ggamma - a C/M, beta = -a P
-//   ds/dgamma = invstd (A - mean(g) B - P C)
-// (xhat depends on x through the batch mean and invstd: d xhat_i/d x_j =
-// invstd (delta_ij - 1/M - xhat_i xhat_j / M), d invstd/d x_j = -invstd^2 xhat_j / M.)
 // Per-channel sums of g, g xhat, ggx, ggx xhat and ggx g over one [n, c, hw] channel, in float64
 // with four partial sums per quantity (a fixed order, so the result is deterministic).
 template <typename T>
@@ -167,10 +153,24 @@ std::array<double, 5> channel_sums(const T* x, const T* g, const T* ggx, std::in
     }
   }
   std::array<double, 5> sums{};
-  for (int q = 0; q < 5; ++q) sums[static_cast<size_t>(q)] = (acc[q][0] + acc[q][1]) + (acc[q][2] + acc[q][3]);
+  for (size_t q = 0; q < 5; ++q)
+    sums[q] = (acc[q][0] + acc[q][1]) + (acc[q][2] + acc[q][3]);
   return sums;
 }
 
+// The double backward of train-mode BatchNorm. Its backward, dL/dx = gamma invstd (g - mean(g) -
+// xhat mean(g xhat)) with g = dL/dy, and dL/dgamma = sum(g xhat), dL/dbeta = sum(g) per channel,
+// is a function of (g, x, gamma); batch mean and invstd are the forward's. The cotangents of its
+// three outputs are (ggx, ggamma, gbeta). Per channel, with M values, a = gamma invstd,
+// P = mean(g xhat), A = sum(ggx g), B = sum(ggx), C = sum(ggx xhat), and
+// s = <ggx, dL/dx> + ggamma M P + gbeta sum(g):
+//   ds/dg     = a (ggx - B/M - xhat C/M) + ggamma xhat + gbeta
+//   ds/dx     = invstd (u - mean(u) - xhat mean(u xhat))
+//               - invstd^2 gamma xhat (A - mean(g) B - P C) / M,
+//               u = ds/dxhat = alpha g + beta ggx, alpha = ggamma - a C/M, beta = -a P
+//   ds/dgamma = invstd (A - mean(g) B - P C)
+// (xhat depends on x through the batch mean and invstd: d xhat_i/d x_j =
+// invstd (delta_ij - 1/M - xhat_i xhat_j / M), d invstd/d x_j = -invstd^2 xhat_j / M.)
 template <typename T>
 void batch_norm_double_backward_kernel(const T* x, const T* g, const T* ggx, const T* gamma,
                                        const T* mean, const T* invstd, const T* ggamma,
@@ -190,8 +190,8 @@ void batch_norm_double_backward_kernel(const T* x, const T* g, const T* ggx, con
       const double alpha = gg_gamma - a * sum_gg_xhat / m, beta = -a * p;
       const double mean_u = alpha * mean_g + beta * sum_gg / m;
       const double mean_u_xhat = alpha * p + beta * sum_gg_xhat / m;
-      // d_g = a ggx + g_xhat xhat + g_0 and d_x = is alpha g + is beta ggx + x_xhat xhat + x_0.
-      const double g_xhat = gg_gamma - a * sum_gg_xhat / m, g_0 = gg_beta - a * sum_gg / m;
+      // ds/dg = a ggx + alpha xhat + g_0 and ds/dx = is alpha g + is beta ggx + x_xhat xhat + x_0.
+      const double g_0 = gg_beta - a * sum_gg / m;
       const double x_xhat = -(is * mean_u_xhat + is * is * gm * bracket / m), x_0 = -is * mean_u;
       const double x_g = is * alpha, x_gg = is * beta;
       for (std::int64_t i = 0; i < n; ++i) {
@@ -201,8 +201,9 @@ void batch_norm_double_backward_kernel(const T* x, const T* g, const T* ggx, con
         for (std::int64_t j = 0; j < hw; ++j) {
           const double xhat = (static_cast<double>(xr[j]) - mu) * is;
           const double ggj = ggr[j];
-          dgr[j] = static_cast<T>(a * ggj + g_xhat * xhat + g_0);
-          dxr[j] = static_cast<T>(x_g * static_cast<double>(gr[j]) + x_gg * ggj + x_xhat * xhat + x_0);
+          dgr[j] = static_cast<T>(a * ggj + alpha * xhat + g_0);
+          dxr[j] = static_cast<T>(x_g * static_cast<double>(gr[j]) + x_gg * ggj + x_xhat * xhat +
+                                  x_0);
         }
       }
     }
