@@ -4,8 +4,8 @@
 #include <string>
 
 #include "foundation/errors.h"
-#include "spaces/second_order_layers.h"
 #include "spaces/pooling_3x3.h"
+#include "spaces/second_order_layers.h"
 
 namespace nbz::nb101 {
 namespace {

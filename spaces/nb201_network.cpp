@@ -1,8 +1,8 @@
 #include "spaces/nb201_network.h"
 
 #include "foundation/errors.h"
-#include "spaces/second_order_layers.h"
 #include "spaces/pooling_3x3.h"
+#include "spaces/second_order_layers.h"
 
 namespace nbz::nb201 {
 namespace {
