@@ -98,7 +98,11 @@ TEST(Conv2d, ABiasOrNamedPaddingIsTheModulesOwn) {
   const auto x = torch::randn({2, 3, 5, 5});
   const auto y = conv2d(*with_bias, x);
   EXPECT_TRUE(torch::equal(y, with_bias->forward(x)));
-  EXPECT_NE(y.grad_fn()->name().find("Convolution"), std::string::npos);
+  EXPECT_NE(y.grad_fn()->name().find("ConvolutionBackward0"), std::string::npos);
+  torch::nn::Conv2d same(torch::nn::Conv2dOptions(3, 4, 3).padding(torch::kSame).bias(false));
+  const auto y_same = conv2d(*same, x);
+  EXPECT_TRUE(torch::equal(y_same, same->forward(x)));
+  EXPECT_NE(y_same.grad_fn()->name().find("ConvolutionBackward0"), std::string::npos);
   torch::nn::Conv2d ours(torch::nn::Conv2dOptions(3, 4, 3).padding(1).bias(false));
   EXPECT_EQ(conv2d(*ours, x).grad_fn()->name().find("ConvolutionBackward0"), std::string::npos);
 }
