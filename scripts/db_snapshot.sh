@@ -8,7 +8,8 @@
 #   scripts/db_snapshot.sh restore IN.sqlite.xz DB   DB must not exist; to combine a snapshot with
 #                                                    a database you have, restore it to a new path
 #                                                    and use `nasbench merge`
-#   scripts/db_snapshot.sh summary DB               runs, sessions, architectures, score rows
+#   scripts/db_snapshot.sh summary DB               runs, sessions, architectures, score rows,
+#                                                    proxies and rows per proxy
 #
 # A restored database is the saved one: resuming `nasbench sweep` on it with the same options
 # scores only what is missing. Nothing is written in place: outputs appear by rename when whole.
@@ -37,12 +38,18 @@ check_results_db() {  # FILE LABEL (how messages name FILE)
 }
 
 summary() {  # DB
+  # A row is keyed by (run, architecture, proxy): "N rows each" with one run and N architectures
+  # means every proxy has a row for every architecture.
   sqlite3 -bail -readonly "$1" "
+    WITH per_proxy AS (SELECT count(*) AS n FROM scores GROUP BY run_id, proxy_id)
     SELECT 'runs ' || (SELECT count(*) FROM runs) ||
            ', sessions ' || (SELECT count(*) FROM run_sessions) ||
            ', architectures scored ' || (SELECT count(DISTINCT arch_id) FROM scores) ||
            ', score rows ' || (SELECT count(*) FROM scores) ||
            ' (failed ' || (SELECT count(*) FROM scores WHERE status = 'failed') || ')' ||
+           ', proxies ' || (SELECT count(*) FROM per_proxy) || ' (' ||
+           (SELECT CASE WHEN min(n) = max(n) THEN min(n) || ' rows each'
+                        ELSE min(n) || ' to ' || max(n) || ' rows' END FROM per_proxy) || ')' ||
            ', schema version ' || (SELECT user_version FROM pragma_user_version);" || die "cannot read '$1'"
 }
 

@@ -24,7 +24,8 @@ sweep() {  # DB
 sweep "$dir/a.sqlite" > "$dir/sweep_a.log" || { cat "$dir/sweep_a.log"; fail "first sweep"; }
 out=$("$snapshot" save "$dir/a.sqlite" "$dir/snap/a.sqlite.xz" 2>&1) || fail "save: $out"
 echo "$out"
-[[ $out == *"architectures scored 3, score rows 9 (failed 0)"* ]] || fail "save summary: $out"
+[[ $out == *"architectures scored 3, score rows 9 (failed 0), proxies 3 (3 rows each)"* ]] ||
+  fail "save summary: $out"
 [ -s "$dir/snap/a.sqlite.xz" ] || fail "no snapshot file"
 [ -z "$(find "$dir/snap" -name '.db_snapshot_*')" ] || fail "temporary file left in $dir/snap"
 
